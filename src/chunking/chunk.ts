@@ -1,0 +1,352 @@
+/**
+ * `ccx chunk DIR`: discover the source files of a tree, analyze the ones the store does not know
+ * yet on worker threads, resolve the dependency graph, compute closure hashes and write a
+ * snapshot. Returns the manifest (shared/spec/manifest.schema.json); prints nothing.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { computeClosureHashes } from '../graph/closure.js';
+import { chunkId, type GraphFile, resolveGraph } from '../graph/resolve.js';
+import { HASH_VERSION, type Manifest } from '../manifest.js';
+import { type ChunkStore, openStore, type PutFileEntry } from '../store/store.js';
+import { gitFileInfo } from '../util/git.js';
+import { ANALYZER_VERSION } from './analyze.js';
+import { discoverFiles } from './discover.js';
+import { WorkerPool } from './pool.js';
+import { buildManifest, type SnapshotContent, type SnapshotFile, type SnapshotMeta } from './snapshot.js';
+import type { FileAnalysis, Language } from './types.js';
+
+/** Default `--max-file-bytes`: 2 MiB. */
+export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
+
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+/** Files read at once while hashing. */
+const READ_CONCURRENCY = 32;
+/** putFiles is called once this many analyzed files are waiting. */
+const PUT_BATCH_FILES = 256;
+
+export interface ChunkOptions {
+  /** The directory to chunk, as the user gave it. */
+  root: string;
+  /** Store directory; default `<root>/.ccx`. */
+  store?: string;
+  /** Worker threads; default: the number of cores. */
+  jobs?: number;
+  /** Files larger than this many bytes are skipped; default {@link DEFAULT_MAX_FILE_BYTES}. */
+  maxFileBytes?: number;
+  /** Wait for a store held by another process (true, or milliseconds) instead of failing. */
+  wait?: boolean | number;
+  /** Called as files are analyzed: files done so far and in all (both counts include reused files). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ChunkResult {
+  manifest: Manifest;
+  /** Absolute path of the store written to. */
+  storePath: string;
+  /** False when the tree was unchanged since the head snapshot, so no snapshot was added. */
+  newSnapshot: boolean;
+}
+
+/** Resolves the store path for a root: `--store`, then `CCX_STORE`, then `<root>/.ccx`. */
+export function resolveStorePath(root: string, store: string | undefined): string {
+  return path.resolve(store ?? process.env.CCX_STORE ?? path.join(root, '.ccx'));
+}
+
+/** The store key of a file's cached analysis. */
+export function analysisKey(analyzerVersion: string, language: Language, sha256: string): string {
+  return `${analyzerVersion}:${language}:${sha256}`;
+}
+
+interface FileWork {
+  file: SnapshotFile;
+  bytes?: Buffer;
+  analysis?: FileAnalysis;
+}
+
+/**
+ * Chunks the tree at `options.root` into the store and returns the new snapshot's manifest.
+ *
+ * @throws UsageError when the root is not a readable directory.
+ * @throws StoreLockedError when another process holds the store (and `wait` ran out).
+ * @throws StoreError when the store cannot be opened or written.
+ */
+export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
+  const started = performance.now();
+  const rootAbs = path.resolve(options.root);
+  const storePath = resolveStorePath(options.root, options.store);
+  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const jobs = Math.max(1, options.jobs ?? availableParallelism());
+
+  const discovery = await discoverFiles(rootAbs, { storePath });
+  const store = await openStore(storePath, { wait: options.wait ?? false });
+  try {
+    const gitInfo = gitFileInfo(
+      rootAbs,
+      discovery.candidates.map((c) => c.path),
+    );
+    const work: FileWork[] = await readCandidates(discovery.candidates, maxFileBytes);
+    for (const s of discovery.skipped) {
+      work.push({
+        file: { path: s.path, language: s.language, sha256: EMPTY_SHA256, bytes: s.bytes, status: 'skipped', reason: s.reason },
+      });
+    }
+    const total = work.length;
+    let done = 0;
+    const progress = () => options.onProgress?.(done, total);
+
+    // Reuse analyses the store already holds for these exact bytes.
+    const toLookUp = work.filter((w) => w.bytes !== undefined);
+    const cached = await store.getAnalyses(
+      toLookUp.map((w) => analysisKey(ANALYZER_VERSION, w.file.language, w.file.sha256)),
+    );
+    let reusedFiles = 0;
+    const misses: FileWork[] = [];
+    toLookUp.forEach((w, i) => {
+      const a = cached[i];
+      if (a === undefined) {
+        misses.push(w);
+        return;
+      }
+      w.analysis = a;
+      reusedFiles++;
+    });
+    done = total - misses.length;
+    progress();
+
+    const newChunks = await analyzeMisses(store, misses, jobs, maxFileBytes, () => {
+      done++;
+      progress();
+    });
+
+    for (const w of work) {
+      if (w.analysis !== undefined) {
+        w.file.status = w.analysis.status;
+        if (w.analysis.reason !== undefined) w.file.reason = w.analysis.reason;
+      }
+    }
+
+    const info = await gitInfo;
+    await fillFileMetadata(work, rootAbs, info);
+
+    const graphFiles: GraphFile[] = [];
+    for (const w of work) if (w.analysis !== undefined) graphFiles.push({ path: w.file.path, analysis: w.analysis });
+    graphFiles.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const graph = resolveGraph(graphFiles, {
+      root: rootAbs,
+      paths: work.map((w) => w.file.path),
+      readFile: (rel) => {
+        try {
+          return readFileSync(path.join(rootAbs, rel), 'utf8');
+        } catch {
+          return undefined;
+        }
+      },
+    });
+    const closureInput: Array<{ id: string; hash: string; deps: string[]; externalDeps: string[] }> = [];
+    for (const g of graphFiles) {
+      for (const c of g.analysis.chunks) {
+        const id = chunkId(g.path, c.localId);
+        const links = graph.links.get(id);
+        closureInput.push({ id, hash: c.hash, deps: links?.deps ?? [], externalDeps: links?.externalDeps ?? [] });
+      }
+    }
+    const closure = computeClosureHashes(closureInput, graph.lockedVersions);
+
+    work.sort((a, b) => (a.file.path < b.file.path ? -1 : a.file.path > b.file.path ? 1 : 0));
+    const chunksGraph: SnapshotContent['graph'] = {};
+    for (const c of closureInput) chunksGraph[c.id] = [closure.get(c.id)!, c.deps, c.externalDeps];
+    const warnings = [...discovery.warnings, ...graph.warnings];
+    const content: SnapshotContent = {
+      hashVersion: HASH_VERSION,
+      analyzerVersion: ANALYZER_VERSION,
+      files: work.map((w) => w.file),
+      graph: chunksGraph,
+      warnings,
+    };
+    const parent = await store.getHead(rootAbs);
+    const createdAt = new Date().toISOString();
+    const stats = {
+      files: work.length,
+      chunks: closureInput.length,
+      parseErrors: work.filter((w) => w.file.status === 'parse-error').length,
+      skipped: work.filter((w) => w.file.status === 'skipped').length,
+      reusedFiles,
+      newChunks,
+      ms: 0,
+    };
+    const meta: SnapshotMeta = { rootAsGiven: options.root, stats };
+    const fileShas = [...new Set(work.filter((w) => w.analysis !== undefined).map((w) => w.file.sha256))];
+    const snapshotId = await store.writeSnapshot({ root: rootAbs, parent, createdAt, content, meta, fileShas });
+    const newSnapshot = snapshotId !== parent;
+    let snapshotParent = parent;
+    let snapshotCreatedAt = createdAt;
+    if (!newSnapshot) {
+      const existing = await store.getSnapshot(snapshotId);
+      snapshotParent = existing?.parent ?? null;
+      snapshotCreatedAt = existing?.createdAt ?? createdAt;
+    }
+    const analyses = new Map<string, FileAnalysis>();
+    for (const w of work) if (w.analysis !== undefined) analyses.set(w.file.path, w.analysis);
+    stats.ms = Math.round((performance.now() - started) * 10) / 10;
+    const manifest: Manifest = buildManifest({
+      id: snapshotId,
+      parent: snapshotParent,
+      root: options.root,
+      createdAt: snapshotCreatedAt,
+      content,
+      analyses,
+      stats,
+    });
+    return { manifest, storePath, newSnapshot };
+  } finally {
+    await store.close();
+  }
+}
+
+/** Reads and hashes every candidate; files over the limit are skipped without reading them whole. */
+async function readCandidates(
+  candidates: Array<{ path: string; absPath: string; language: Language }>,
+  maxFileBytes: number,
+): Promise<FileWork[]> {
+  const out: FileWork[] = new Array(candidates.length);
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= candidates.length) return;
+      const c = candidates[i]!;
+      const file: SnapshotFile = {
+        path: c.path,
+        language: c.language,
+        sha256: EMPTY_SHA256,
+        bytes: 0,
+        status: 'ok',
+      };
+      out[i] = { file };
+      let handle: Awaited<ReturnType<typeof open>> | undefined;
+      try {
+        handle = await open(c.absPath, 'r');
+        const st = await handle.stat();
+        file.bytes = st.size;
+        file.mtime = st.mtime.toISOString();
+        if (!st.isFile()) {
+          file.status = 'skipped';
+          file.reason = 'not a regular file';
+          continue;
+        }
+        if (st.size > maxFileBytes) {
+          file.status = 'skipped';
+          file.reason = `larger than ${maxFileBytes} bytes (--max-file-bytes)`;
+          continue;
+        }
+        const bytes = await handle.readFile();
+        file.bytes = bytes.length;
+        file.sha256 = createHash('sha256').update(bytes).digest('hex');
+        out[i]!.bytes = bytes;
+      } catch (error) {
+        file.status = 'skipped';
+        file.reason = `cannot read: ${describeFsError(error)}`;
+      } finally {
+        await handle?.close();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, candidates.length) }, worker));
+  return out;
+}
+
+function describeFsError(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  switch (e.code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOENT':
+      return 'the file disappeared while ccx ran';
+    case 'ELOOP':
+      return 'symbolic link loop';
+    case 'EISDIR':
+      return 'is a directory';
+    default:
+      return e.message ?? String(error);
+  }
+}
+
+/** Analyzes files on worker threads and stores them in batches; returns new chunk hashes stored. */
+async function analyzeMisses(
+  store: ChunkStore,
+  misses: FileWork[],
+  jobs: number,
+  maxFileBytes: number,
+  onDone: () => void,
+): Promise<number> {
+  if (misses.length === 0) return 0;
+  const pool = new WorkerPool(Math.min(jobs, misses.length));
+  let newChunks = 0;
+  let batch: PutFileEntry[] = [];
+  let writing: Promise<void> = Promise.resolve();
+  const flush = () => {
+    const entries = batch;
+    batch = [];
+    writing = writing.then(async () => {
+      if (entries.length > 0) newChunks += (await store.putFiles(entries)).newChunks;
+    });
+  };
+  try {
+    await Promise.all(
+      misses.map(async (w) => {
+        const response = await pool.analyze(w.file.language, w.bytes!, maxFileBytes);
+        if (response.analysis !== undefined) {
+          w.analysis = response.analysis;
+          batch.push({
+            sha256: w.file.sha256,
+            bytes: w.bytes!,
+            analysisKey: analysisKey(ANALYZER_VERSION, w.file.language, w.file.sha256),
+            analysis: response.analysis,
+          });
+          if (batch.length >= PUT_BATCH_FILES) flush();
+        } else {
+          w.file.status = 'skipped';
+          w.file.reason = response.skipped ?? `analyzer error: ${response.failed}`;
+        }
+        onDone();
+      }),
+    );
+    flush();
+    await writing;
+  } finally {
+    await pool.close();
+  }
+  return newChunks;
+}
+
+/** creator and lastModified per file: git's last commit where there is one, else the mtime. */
+async function fillFileMetadata(
+  work: FileWork[],
+  rootAbs: string,
+  info: Map<string, { creator: string; lastModified: string }>,
+): Promise<void> {
+  for (const w of work) {
+    const g = info.get(w.file.path);
+    if (g !== undefined) {
+      w.file.creator = g.creator;
+      w.file.lastModified = g.lastModified;
+    } else {
+      w.file.creator = null;
+      if (w.file.mtime === undefined) {
+        try {
+          w.file.mtime = (await stat(path.join(rootAbs, w.file.path))).mtime.toISOString();
+        } catch {
+          w.file.mtime = new Date(0).toISOString();
+        }
+      }
+      w.file.lastModified = w.file.mtime;
+    }
+    delete w.file.mtime;
+  }
+}
+

@@ -1,0 +1,99 @@
+/**
+ * A fixed pool of worker threads that parse and analyze files (src/chunking/worker.ts).
+ * Work is handed out one file at a time to whichever worker is free, so a large file does not
+ * hold back a queue of small ones.
+ */
+import { Worker } from 'node:worker_threads';
+import type { FileAnalysis, Language } from './types.js';
+
+/** One file to analyze; `bytes` is transferred, not copied. */
+export interface AnalyzeRequest {
+  id: number;
+  language: Language;
+  bytes: ArrayBuffer;
+  maxFileBytes: number;
+}
+
+/** The answer: an analysis, a reason the file is not chunked, or an analyzer failure. */
+export type AnalyzeResponse =
+  | { id: number; analysis: FileAnalysis; skipped?: undefined; failed?: undefined }
+  | { id: number; skipped: string; analysis?: undefined; failed?: undefined }
+  | { id: number; failed: string; analysis?: undefined; skipped?: undefined };
+
+interface Pending {
+  request: AnalyzeRequest;
+  resolve: (r: AnalyzeResponse) => void;
+}
+
+export class WorkerPool {
+  private readonly workers: Worker[] = [];
+  private readonly idle: Worker[] = [];
+  private readonly queue: Pending[] = [];
+  private readonly inFlight = new Map<Worker, Pending>();
+  private nextId = 0;
+  private closed = false;
+
+  /** Starts `size` (>= 1) worker threads. */
+  constructor(size: number) {
+    // Under vitest the sources run as TypeScript; workers then need tsx's loader.
+    const isTs = import.meta.url.endsWith('.ts');
+    const url = new URL(isTs ? './worker.ts' : './worker.js', import.meta.url);
+    for (let i = 0; i < Math.max(1, size); i++) {
+      const worker = new Worker(url, isTs ? { execArgv: ['--import', 'tsx'] } : {});
+      worker.on('message', (response: AnalyzeResponse) => this.onMessage(worker, response));
+      worker.on('error', (error) => this.onCrash(worker, error));
+      worker.unref();
+      this.workers.push(worker);
+      this.idle.push(worker);
+    }
+  }
+
+  /** Analyzes one file's bytes; never rejects (failures come back as `failed`). */
+  analyze(language: Language, bytes: Uint8Array, maxFileBytes: number): Promise<AnalyzeResponse> {
+    if (this.closed) return Promise.resolve({ id: -1, failed: 'worker pool closed' });
+    // Copy into a buffer of our own so the transfer cannot detach memory shared with others.
+    const own = new Uint8Array(bytes.length);
+    own.set(bytes);
+    const request: AnalyzeRequest = { id: this.nextId++, language, bytes: own.buffer, maxFileBytes };
+    return new Promise((resolve) => {
+      this.queue.push({ request, resolve });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    while (this.idle.length > 0 && this.queue.length > 0) {
+      const worker = this.idle.pop()!;
+      const job = this.queue.shift()!;
+      this.inFlight.set(worker, job);
+      worker.ref();
+      worker.postMessage(job.request, [job.request.bytes]);
+    }
+  }
+
+  private onMessage(worker: Worker, response: AnalyzeResponse): void {
+    const job = this.inFlight.get(worker);
+    this.inFlight.delete(worker);
+    worker.unref();
+    this.idle.push(worker);
+    job?.resolve(response);
+    this.dispatch();
+  }
+
+  private onCrash(worker: Worker, error: Error): void {
+    const job = this.inFlight.get(worker);
+    this.inFlight.delete(worker);
+    job?.resolve({ id: job.request.id, failed: `analyzer crashed: ${error.message}` });
+    const i = this.workers.indexOf(worker);
+    if (i !== -1) this.workers.splice(i, 1);
+    if (this.workers.length === 0) {
+      for (const pending of this.queue.splice(0)) pending.resolve({ id: pending.request.id, failed: error.message });
+    }
+    this.dispatch();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * What a snapshot holds (the `content` the store hashes into the snapshot id) and how a manifest
+ * is rebuilt from it plus the per-file analyses the store keeps by content.
+ */
+import { chunkId } from '../graph/resolve.js';
+import {
+  HASH_VERSION,
+  MANIFEST_VERSION,
+  type Manifest,
+  type ManifestChunk,
+  type ManifestStats,
+  type FileStatus,
+} from '../manifest.js';
+import type { FileAnalysis, Language } from './types.js';
+
+/** One file as a snapshot records it. */
+export interface SnapshotFile {
+  path: string;
+  language: Language;
+  sha256: string;
+  bytes: number;
+  status: FileStatus;
+  reason?: string;
+  /** Author of the last commit touching the file, or null outside git / for untracked files. */
+  creator?: string | null;
+  /** ISO 8601: last commit date in git, else the file's mtime. */
+  lastModified?: string;
+  /** Scratch while chunking; never stored. */
+  mtime?: string;
+}
+
+/** The part of a snapshot its id is computed from. */
+export interface SnapshotContent {
+  hashVersion: string;
+  /** Analyzer version whose analyses (store keys `a:<version>:<language>:<sha256>`) the snapshot uses. */
+  analyzerVersion: string;
+  /** Sorted by path. */
+  files: SnapshotFile[];
+  /** Chunk id -> [closureHash, deps, externalDeps]. */
+  graph: Record<string, [string, string[], string[]]>;
+  warnings: string[];
+}
+
+/** Shown by `ccx log`; not part of the id. */
+export interface SnapshotMeta {
+  rootAsGiven: string;
+  stats: ManifestStats;
+}
+
+export interface BuildManifestInput {
+  id: string;
+  parent: string | null;
+  root: string;
+  createdAt: string;
+  content: SnapshotContent;
+  /** Analysis per file path, for every file whose status is not `skipped`. */
+  analyses: Map<string, FileAnalysis>;
+  stats: ManifestStats;
+}
+
+/** Assembles the manifest of shared/spec/manifest.schema.json from a snapshot and its analyses. */
+export function buildManifest(input: BuildManifestInput): Manifest {
+  const { content } = input;
+  const files: Manifest['files'] = [];
+  const chunks: ManifestChunk[] = [];
+  for (const f of content.files) {
+    const analysis = input.analyses.get(f.path);
+    const ids: string[] = [];
+    if (analysis !== undefined && f.status !== 'skipped') {
+      for (const c of analysis.chunks) {
+        const id = chunkId(f.path, c.localId);
+        ids.push(id);
+        const g = content.graph[id];
+        chunks.push({
+          id,
+          hash: c.hash,
+          interfaceHash: c.interfaceHash,
+          closureHash: g?.[0] ?? c.hash,
+          name: c.localId === '' ? f.path : c.name,
+          kind: c.kind,
+          language: f.language,
+          file: f.path,
+          startLine: c.startLine,
+          endLine: c.endLine,
+          startByte: c.startByte,
+          endByte: c.endByte,
+          size: c.size,
+          deps: g?.[1] ?? [],
+          externalDeps: g?.[2] ?? [],
+          creator: f.creator ?? null,
+          lastModified: f.lastModified ?? new Date(0).toISOString(),
+        });
+      }
+    }
+    const entry: Manifest['files'][number] = {
+      path: f.path,
+      language: f.language,
+      sha256: f.sha256,
+      bytes: f.bytes,
+      status: f.status,
+      chunks: ids,
+    };
+    if (f.reason !== undefined) entry.reason = f.reason;
+    files.push(entry);
+  }
+  const manifest: Manifest = {
+    manifestVersion: MANIFEST_VERSION,
+    hashVersion: content.hashVersion ?? HASH_VERSION,
+    snapshot: input.id,
+    parent: input.parent,
+    root: input.root,
+    createdAt: input.createdAt,
+    files,
+    chunks,
+    stats: input.stats,
+  };
+  if (content.warnings.length > 0) manifest.warnings = content.warnings;
+  return manifest;
+}

@@ -1,0 +1,42 @@
+/**
+ * Worker-thread entry: decodes and analyzes files sent by {@link WorkerPool}. One parser per
+ * thread; grammars load on first use.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { parentPort } from 'node:worker_threads';
+import { SourceAnalyzer } from './analyze.js';
+import { decodeSource } from './read-source.js';
+import type { AnalyzeRequest, AnalyzeResponse } from './pool.js';
+
+// Syntax trees live in native memory that V8 does not see, so it would collect them late and
+// the process would grow by hundreds of MB. Collect explicitly every few MB of source instead.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+setFlagsFromString('--no-expose-gc');
+const GC_EVERY_BYTES = 4 * 1024 * 1024;
+
+const analyzer = new SourceAnalyzer();
+let bytesSinceGc = 0;
+
+parentPort!.on('message', (request: AnalyzeRequest) => {
+  void handle(request).then((response) => parentPort!.postMessage(response));
+});
+
+async function handle(request: AnalyzeRequest): Promise<AnalyzeResponse> {
+  try {
+    const bytes = new Uint8Array(request.bytes);
+    const decoded = decodeSource(bytes, request.maxFileBytes);
+    if (!decoded.ok) return { id: request.id, skipped: decoded.reason };
+    const analysis = await analyzer.analyze(decoded.text, request.language, decoded.bomBytes, bytes.length);
+    bytesSinceGc += bytes.length;
+    if (bytesSinceGc >= GC_EVERY_BYTES) {
+      bytesSinceGc = 0;
+      collectGarbage();
+    }
+    return { id: request.id, analysis };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { id: request.id, failed: message };
+  }
+}

@@ -1,0 +1,108 @@
+/** `ccx chunk [DIR]`: options -> chunk() -> summary or manifest JSON. */
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { chunk, DEFAULT_MAX_FILE_BYTES } from '../../chunking/chunk.js';
+import type { Manifest } from '../../manifest.js';
+import { parsePositiveInt, storeOption, waitOption } from '../program.js';
+import { formatCount, formatMs, printJson, shortId } from '../render.js';
+
+interface ChunkCliOptions {
+  store?: string;
+  json?: boolean;
+  jobs?: number;
+  maxFileBytes?: number;
+  strict?: boolean;
+  quiet?: boolean;
+  wait?: number | true;
+}
+
+/** At most this many problem lines on stderr; the rest are counted. */
+const MAX_PROBLEM_LINES = 20;
+
+export function registerChunkCommand(program: Command): void {
+  program
+    .command('chunk')
+    .description('split every source file under DIR into chunks and store a snapshot')
+    .argument('[dir]', 'directory to chunk', '.')
+    .addOption(storeOption('DIR/.ccx'))
+    .option('--json', 'print the manifest as JSON (shared/spec/manifest.schema.json)')
+    .addOption(new Option('--jobs <n>', 'worker threads (default: the number of cores)').argParser(parsePositiveInt))
+    .addOption(
+      new Option('--max-file-bytes <n>', 'skip files larger than this')
+        .argParser(parsePositiveInt)
+        .default(DEFAULT_MAX_FILE_BYTES, '2 MiB'),
+    )
+    .option('--strict', 'exit 1 when any file was skipped or failed to parse')
+    .option('--quiet', 'print nothing but errors (and the manifest with --json)')
+    .addOption(waitOption())
+    .action(async (dir: string, opts: ChunkCliOptions) => {
+      const spinner = await startSpinner(opts.quiet === true || opts.json === true);
+      let result: Awaited<ReturnType<typeof chunk>>;
+      try {
+        result = await chunk({
+          root: dir,
+          store: opts.store,
+          jobs: opts.jobs,
+          maxFileBytes: opts.maxFileBytes,
+          wait: opts.wait === undefined ? false : opts.wait,
+          onProgress: spinner
+            ? (done, total) => {
+                spinner.text = `chunking ${formatCount(done)}/${formatCount(total)} files`;
+              }
+            : undefined,
+        });
+      } finally {
+        spinner?.stop();
+      }
+      const { manifest } = result;
+      reportProblems(manifest);
+      if (opts.json) printJson(manifest);
+      else if (!opts.quiet) printSummary(manifest, result.storePath, result.newSnapshot);
+      if (opts.strict && (manifest.stats.skipped > 0 || manifest.stats.parseErrors > 0)) process.exitCode = 1;
+    });
+}
+
+/** An ora spinner on stderr when it is a terminal; none otherwise (CI logs stay clean). */
+async function startSpinner(silent: boolean) {
+  if (silent || !process.stderr.isTTY) return undefined;
+  const { default: ora } = await import('ora');
+  return ora({ text: 'listing files', stream: process.stderr }).start();
+}
+
+/** Skipped files and parse errors, once each, on stderr. */
+function reportProblems(manifest: Manifest): void {
+  const problems = manifest.files.filter((f) => f.status !== 'ok');
+  const lines = problems.map((f) => `${f.status === 'skipped' ? 'skipped' : 'parse error'}: ${f.path}: ${f.reason ?? ''}`);
+  for (const w of manifest.warnings ?? []) lines.push(`warning: ${w}`);
+  for (const line of lines.slice(0, MAX_PROBLEM_LINES)) process.stderr.write(`${line}\n`);
+  if (lines.length > MAX_PROBLEM_LINES) {
+    process.stderr.write(`... and ${lines.length - MAX_PROBLEM_LINES} more (the --json manifest lists them all)\n`);
+  }
+}
+
+function printSummary(manifest: Manifest, storePath: string, newSnapshot: boolean): void {
+  const s = manifest.stats;
+  const ok = s.files - s.parseErrors - s.skipped;
+  const byLanguage = countBy(manifest.chunks.map((c) => c.language));
+  const byKind = countBy(manifest.chunks.map((c) => c.kind));
+  const out = [
+    `chunked ${manifest.root}: ${formatCount(s.files)} files (${formatCount(ok)} ok, ${formatCount(s.parseErrors)} with parse errors, ${formatCount(s.skipped)} skipped) into ${formatCount(s.chunks)} chunks in ${formatMs(s.ms)}`,
+    `  languages: ${byLanguage}`,
+    `  kinds:     ${byKind}`,
+    `  reused ${formatCount(s.reusedFiles)} unchanged files; ${formatCount(s.newChunks)} chunk hashes new to the store`,
+    newSnapshot
+      ? `  snapshot ${shortId(manifest.snapshot)} (parent ${shortId(manifest.parent)}) in ${storePath}`
+      : `  nothing changed since snapshot ${shortId(manifest.snapshot)} in ${storePath}`,
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+function countBy(values: string[]): string {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  if (counts.size === 0) return 'none';
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .map(([k, n]) => `${k} ${formatCount(n)}`)
+    .join(', ');
+}

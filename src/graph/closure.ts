@@ -1,0 +1,177 @@
+/**
+ * `closureHash` of shared/spec/semantic-hash.md: a Merkle hash over a chunk's own `hash`, the
+ * closure hashes of the in-repo chunks it uses and the external packages it uses (with their
+ * locked versions). Dependency cycles are hashed as one strongly connected component.
+ */
+import { createHash } from 'node:crypto';
+import { HASH_VERSION } from '../manifest.js';
+
+/** A chunk as the closure sees it. */
+export interface ClosureInput {
+  id: string;
+  /** The chunk's own `hash` (lowercase hex SHA-256). */
+  hash: string;
+  /** Ids of in-repo chunks it uses directly; ids not among the chunks given are ignored. */
+  deps: string[];
+  /** Packages it uses from outside the repository. */
+  externalDeps: string[];
+}
+
+/**
+ * SHA-256 (lowercase hex) of a list of fields, each written as its length in UTF-16 code units,
+ * a colon, and its text: no two different field lists give the same input.
+ */
+function digest(fields: readonly string[]): string {
+  let text = '';
+  for (const field of fields) text += `${field.length}:${field}`;
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Computes every chunk's `closureHash`, keyed by id.
+ *
+ * A chunk outside any cycle: H(version, `node`, hash, the sorted closure hashes of its deps,
+ * its sorted external packages each with `@version` where `lockedVersions` pins one). A cycle
+ * (strongly connected component of two or more chunks; deps never hold the chunk itself):
+ * members ordered by `hash`, then id; the component hash covers each member's hash, its edges
+ * inside the component as member indices, the sorted closure hashes of its deps outside and its
+ * sorted external packages; each member's closure is H(version, `member`, component hash, index).
+ * The result does not depend on the order of `chunks` or of their deps, nor on file paths
+ * (except to order members of a cycle with equal hashes). Components are found with an
+ * iterative Tarjan, so dependency chains of any depth are fine.
+ *
+ * @throws Error when two chunks share an id.
+ */
+export function computeClosureHashes(
+  chunks: ReadonlyArray<ClosureInput>,
+  lockedVersions: ReadonlyMap<string, string>,
+): Map<string, string> {
+  const sorted = [...chunks].sort((a, b) => compareStrings(a.id, b.id));
+  const n = sorted.length;
+  const indexById = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const id = sorted[i]!.id;
+    if (indexById.has(id)) throw new Error(`computeClosureHashes: chunk id ${id} given twice`);
+    indexById.set(id, i);
+  }
+  const adjacency: Int32Array[] = new Array(n);
+  const externals: string[][] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const chunk = sorted[i]!;
+    const targets = new Set<number>();
+    for (const dep of chunk.deps) {
+      const j = indexById.get(dep);
+      if (j !== undefined && j !== i) targets.add(j);
+    }
+    adjacency[i] = Int32Array.from(targets).sort();
+    const specs = new Set<string>();
+    for (const name of chunk.externalDeps) {
+      const version = lockedVersions.get(name);
+      // Unambiguous: a package name holds `@` only as its first character (`@scope/pkg`).
+      specs.add(version === undefined ? name : `${name}@${version}`);
+    }
+    externals[i] = [...specs].sort(compareStrings);
+  }
+
+  const closure: string[] = new Array(n);
+  const hashComponent = (members: number[]): void => {
+    if (members.length === 1) {
+      const v = members[0]!;
+      const depClosures = Array.from(adjacency[v]!, (w) => closure[w]!).sort(compareStrings);
+      closure[v] = digest([
+        HASH_VERSION,
+        'node',
+        sorted[v]!.hash,
+        String(depClosures.length),
+        ...depClosures,
+        String(externals[v]!.length),
+        ...externals[v]!,
+      ]);
+      return;
+    }
+    members.sort(
+      (a, b) =>
+        compareStrings(sorted[a]!.hash, sorted[b]!.hash) || compareStrings(sorted[a]!.id, sorted[b]!.id),
+    );
+    const position = new Map<number, number>();
+    members.forEach((v, i) => {
+      position.set(v, i);
+    });
+    const fields: string[] = [HASH_VERSION, 'component', String(members.length)];
+    for (const v of members) fields.push(sorted[v]!.hash);
+    for (const v of members) {
+      const inside: number[] = [];
+      const outside: string[] = [];
+      for (const w of adjacency[v]!) {
+        const p = position.get(w);
+        if (p === undefined) outside.push(closure[w]!);
+        else inside.push(p);
+      }
+      inside.sort((a, b) => a - b);
+      outside.sort(compareStrings);
+      fields.push(String(inside.length), ...inside.map(String));
+      fields.push(String(outside.length), ...outside);
+      fields.push(String(externals[v]!.length), ...externals[v]!);
+    }
+    const componentHash = digest(fields);
+    members.forEach((v, i) => {
+      closure[v] = digest([HASH_VERSION, 'member', componentHash, String(i)]);
+    });
+  };
+
+  // Iterative Tarjan: components come out dependencies first, so every dep outside a
+  // component already has its closure hash when the component is hashed.
+  const order = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const next = new Int32Array(n);
+  const onStack = new Uint8Array(n);
+  const stack: number[] = [];
+  const calls: number[] = [];
+  let counter = 0;
+  for (let root = 0; root < n; root++) {
+    if (order[root] !== -1) continue;
+    order[root] = low[root] = counter++;
+    stack.push(root);
+    onStack[root] = 1;
+    calls.push(root);
+    while (calls.length > 0) {
+      const v = calls[calls.length - 1]!;
+      const edges = adjacency[v]!;
+      if (next[v]! < edges.length) {
+        const w = edges[next[v]!++]!;
+        if (order[w] === -1) {
+          order[w] = low[w] = counter++;
+          stack.push(w);
+          onStack[w] = 1;
+          calls.push(w);
+        } else if (onStack[w] === 1 && order[w]! < low[v]!) {
+          low[v] = order[w]!;
+        }
+        continue;
+      }
+      calls.pop();
+      if (calls.length > 0) {
+        const parent = calls[calls.length - 1]!;
+        if (low[v]! < low[parent]!) low[parent] = low[v]!;
+      }
+      if (low[v] === order[v]) {
+        const members: number[] = [];
+        let w: number;
+        do {
+          w = stack.pop()!;
+          onStack[w] = 0;
+          members.push(w);
+        } while (w !== v);
+        hashComponent(members);
+      }
+    }
+  }
+
+  const result = new Map<string, string>();
+  for (let i = 0; i < n; i++) result.set(sorted[i]!.id, closure[i]!);
+  return result;
+}

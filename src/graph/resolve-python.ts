@@ -1,0 +1,312 @@
+/**
+ * Python import resolution: module names from the package layout (`__init__.py`), absolute and
+ * relative imports, `import a.b.c` attribute chains, names re-exported through `__init__.py`
+ * and `from m import *`.
+ */
+import type { ImportBinding } from '../chunking/types.js';
+import {
+  baseName,
+  compareStrings,
+  dirOf,
+  type FileNode,
+  isWithin,
+  joinPath,
+  NO_TARGET,
+  type RepoIndex,
+  type Target,
+} from './repo-index.js';
+
+/** A module of the repository: a file, a package (its `__init__.py`), or a namespace package directory. */
+interface PyModule {
+  file?: FileNode;
+  /** Set for a package: the directory its submodules live in. */
+  packageDir?: string;
+}
+
+/** A file registered under a dotted module name. */
+interface Candidate {
+  file: FileNode;
+  packageDir?: string;
+  /** The directory that must be on `sys.path` for the name to import (`''`: the root). */
+  root: string;
+  /** True when the name goes through a package; false for a lone `stem.py` outside any. */
+  packaged: boolean;
+}
+
+/** A resolved name, and the module it is when it is one (so that attribute chains go on). */
+interface PyName {
+  target: Target;
+  module?: PyModule;
+  /** False for the fallback to a module's own chunk when the name was not found in it. */
+  found: boolean;
+}
+
+type ModuleResult = PyModule | 'external' | 'unresolved';
+
+function moduleTarget(module: PyModule): Target {
+  return module.file === undefined ? NO_TARGET : { ids: [module.file.moduleId] };
+}
+
+function external(name: string): PyName {
+  return { target: { ids: [], external: name }, found: true };
+}
+
+function chunkIdOf(file: FileNode, localId: string): string {
+  return localId === '' ? file.moduleId : `${file.path}#${localId}`;
+}
+
+export class PythonResolver {
+  private readonly byName = new Map<string, Candidate[]>();
+  private readonly absoluteCache = new Map<string, PyModule | null>();
+  private readonly relativeCache = new Map<string, ModuleResult>();
+  private readonly nameCache = new Map<FileNode, Map<string, PyName>>();
+
+  constructor(private readonly index: RepoIndex) {
+    for (const file of index.files.values()) {
+      if (file.analysis.language === 'python') this.register(file);
+    }
+  }
+
+  private isPackageDir(dir: string): boolean {
+    return dir !== '' && this.index.paths.has(`${dir}/__init__.py`);
+  }
+
+  private register(file: FileNode): void {
+    const name = baseName(file.path);
+    const stem = name.endsWith('.py') ? name.slice(0, -3) : name;
+    const isInit = stem === '__init__';
+    const parts: string[] = isInit ? [] : [stem];
+    let dir = file.dir;
+    while (this.isPackageDir(dir)) {
+      parts.unshift(baseName(dir));
+      dir = dirOf(dir);
+    }
+    const packageDir = isInit ? file.dir : undefined;
+    if (parts.length > 0) {
+      this.add(parts.join('.'), { file, packageDir, root: dir, packaged: parts.length > 1 || isInit });
+    }
+    // The dotted path from the root: `src/pkg/mod.py` is also `src.pkg.mod`.
+    const fromRoot = (isInit ? file.dir : `${file.dir === '' ? '' : `${file.dir}/`}${stem}`).split('/');
+    if (fromRoot.length > parts.length && fromRoot.every((p) => p !== '')) {
+      this.add(fromRoot.join('.'), { file, packageDir, root: '', packaged: true });
+    }
+  }
+
+  private add(name: string, candidate: Candidate): void {
+    const list = this.byName.get(name);
+    if (list === undefined) this.byName.set(name, [candidate]);
+    else list.push(candidate);
+  }
+
+  /**
+   * The module an absolute dotted name means in `from`: among the files registered under the
+   * name, the one whose `sys.path` root is nearest above `from` (a lone `stem.py` outside any
+   * package only imports from below its own directory); else a namespace directory from the root.
+   */
+  private absolute(from: FileNode, dotted: string): PyModule | undefined {
+    const key = `${from.dir}\0${dotted}`;
+    const cached = this.absoluteCache.get(key);
+    if (cached !== undefined) return cached ?? undefined;
+    let best: Candidate | undefined;
+    let fallback: Candidate | undefined;
+    for (const candidate of this.byName.get(dotted) ?? []) {
+      if (isWithin(from.dir, candidate.root)) {
+        if (
+          best === undefined ||
+          candidate.root.length > best.root.length ||
+          (candidate.root.length === best.root.length &&
+            compareStrings(candidate.file.path, best.file.path) < 0)
+        ) {
+          best = candidate;
+        }
+      } else if (candidate.packaged) {
+        if (fallback === undefined || compareStrings(candidate.file.path, fallback.file.path) < 0)
+          fallback = candidate;
+      }
+    }
+    const chosen = best ?? fallback;
+    let result: PyModule | undefined;
+    if (chosen !== undefined) {
+      result = { file: chosen.file, packageDir: chosen.packageDir };
+    } else {
+      const dir = dotted.split('.').join('/');
+      if (this.index.dirs.has(dir)) result = { packageDir: dir };
+    }
+    this.absoluteCache.set(key, result ?? null);
+    return result;
+  }
+
+  /** `dir/parts...` as a package, a module file or a namespace directory. */
+  private moduleAt(dir: string, parts: readonly string[]): PyModule | undefined {
+    const base = joinPath(dir, parts.join('/'));
+    if (base === undefined) return undefined;
+    const prefix = base === '' ? '' : `${base}/`;
+    const init = this.index.files.get(`${prefix}__init__.py`);
+    if (init !== undefined) return { file: init, packageDir: base };
+    const file = base === '' ? undefined : this.index.files.get(`${base}.py`);
+    if (file !== undefined) return { file };
+    if (this.index.dirs.has(base)) return { packageDir: base };
+    return undefined;
+  }
+
+  /** The module a `from X import` specifier names in `from`, relative (leading dots) or absolute. */
+  private resolveSpecifier(from: FileNode, specifier: string): ModuleResult {
+    if (!specifier.startsWith('.')) {
+      return this.absolute(from, specifier) ?? (specifier === '' ? 'unresolved' : 'external');
+    }
+    const key = `${from.dir}\0${specifier}`;
+    let result = this.relativeCache.get(key);
+    if (result === undefined) {
+      let dots = 0;
+      while (specifier[dots] === '.') dots++;
+      const rest = specifier.slice(dots);
+      const base = joinPath(from.dir, '../'.repeat(dots - 1));
+      const module = base === undefined ? undefined : this.moduleAt(base, rest === '' ? [] : rest.split('.'));
+      result = module ?? 'unresolved';
+      this.relativeCache.set(key, result);
+    }
+    if (result === 'unresolved') this.index.warn(`${from.path}: cannot resolve import '${specifier}'`);
+    return result;
+  }
+
+  /**
+   * What a use of `binding` resolves to with `members` read off it: for `import a.b.c` the
+   * longest in-repo module along `a.b.c` + members, for `from m import n` the name `n` in `m`;
+   * then the remaining members looked up attribute by attribute. With `statement`, what the
+   * import statement itself loads (`a.b.c` whole, the module of a star import).
+   */
+  resolveBinding(
+    from: FileNode,
+    binding: ImportBinding,
+    members: readonly string[],
+    statement = false,
+  ): Target {
+    return this.bindingName(from, binding, members, new Set(), statement).target;
+  }
+
+  private bindingName(
+    from: FileNode,
+    binding: ImportBinding,
+    members: readonly string[],
+    visiting: Set<string>,
+    statement = false,
+  ): PyName {
+    const { specifier, imported, local } = binding;
+    const wholeModule = imported === '*' || local === '' || local === '*';
+    const rest = wholeModule || statement ? [] : [imported];
+    if (specifier.startsWith('.')) {
+      const module = this.resolveSpecifier(from, specifier);
+      if (typeof module === 'string') return { target: NO_TARGET, found: true };
+      return this.followMembers(
+        { target: moduleTarget(module), module, found: true },
+        [...rest, ...members],
+        visiting,
+      );
+    }
+    const specParts = specifier.split('.');
+    if (imported === '*' && local !== '' && local !== '*' && !statement) {
+      // `import a.b.c` binds `a` and `a.b.c` is reached through members; `import a.b as x`
+      // binds `x` to `a.b`. Submodules come first along the chain.
+      const names = local === specParts[0] ? [specParts[0], ...members] : [...specParts, ...members];
+      return this.fromLongestModule(from, names, names.length, visiting) ?? external(specParts[0]!);
+    }
+    // `from m import n`: `m` is a module, and `n` first of all a name in it.
+    const names = [...specParts, ...rest, ...members];
+    return this.fromLongestModule(from, names, specParts.length, visiting) ?? external(specParts[0]!);
+  }
+
+  /** The longest prefix of `names` (at most `longest` of them) that is a module, and the rest looked up in it. */
+  private fromLongestModule(
+    from: FileNode,
+    names: readonly string[],
+    longest: number,
+    visiting: Set<string>,
+  ): PyName | undefined {
+    for (let k = longest; k >= 1; k--) {
+      const module = this.absolute(from, names.slice(0, k).join('.'));
+      if (module !== undefined) {
+        return this.followMembers(
+          { target: moduleTarget(module), module, found: true },
+          names.slice(k),
+          visiting,
+        );
+      }
+    }
+    return undefined;
+  }
+
+  private followMembers(name: PyName, members: readonly string[], visiting: Set<string>): PyName {
+    for (const member of members) {
+      if (name.module === undefined) break;
+      name = this.lookupName(name.module, member, visiting);
+    }
+    return name;
+  }
+
+  /**
+   * `name` in `module`: its top-level declaration, a name it imports (re-exports through
+   * `__init__.py`), a submodule, a name from its star imports; else the module's own chunk.
+   */
+  private lookupName(module: PyModule, name: string, visiting: Set<string>): PyName {
+    const file = module.file;
+    const top = visiting.size === 0;
+    if (file !== undefined && top) {
+      const cached = this.nameCache.get(file)?.get(name);
+      if (cached !== undefined) return cached;
+    }
+    const key = `${file?.path ?? module.packageDir}\0${name}`;
+    if (visiting.has(key)) return { target: NO_TARGET, found: false };
+    visiting.add(key);
+    const result = this.searchName(module, name, visiting);
+    visiting.delete(key);
+    if (file !== undefined && top) {
+      let cache = this.nameCache.get(file);
+      if (cache === undefined) {
+        cache = new Map();
+        this.nameCache.set(file, cache);
+      }
+      cache.set(name, result);
+    }
+    return result;
+  }
+
+  private searchName(module: PyModule, name: string, visiting: Set<string>): PyName {
+    const file = module.file;
+    if (file !== undefined) {
+      const local = file.topLevel.get(name);
+      if (local !== undefined) return { target: { ids: [chunkIdOf(file, local)] }, found: true };
+      const bindings = file.fileImports.get(name);
+      if (bindings !== undefined) {
+        const last = bindings[bindings.length - 1]!;
+        const resolved = this.bindingName(file, last, [], visiting);
+        if (resolved.found) return resolved;
+      }
+    }
+    if (module.packageDir !== undefined) {
+      const sub = this.moduleAt(module.packageDir, [name]);
+      if (sub !== undefined) return { target: moduleTarget(sub), module: sub, found: true };
+    }
+    if (file !== undefined) {
+      const found = this.fromStarImports(file, name, visiting);
+      if (found !== undefined) return found;
+    }
+    return { target: moduleTarget(module), found: false };
+  }
+
+  private fromStarImports(file: FileNode, name: string, visiting: Set<string>): PyName | undefined {
+    // A later `from m import *` shadows an earlier one.
+    for (let i = file.starImports.length - 1; i >= 0; i--) {
+      const star = file.starImports[i]!;
+      const module = this.resolveSpecifier(file, star.specifier);
+      if (typeof module === 'string') continue;
+      const found = this.lookupName(module, name, visiting);
+      if (found.found) return found;
+    }
+    return undefined;
+  }
+
+  /** Rule 5: `name` through the star imports of `file`, when one of them has it. */
+  resolveStar(file: FileNode, name: string): Target | undefined {
+    return this.fromStarImports(file, name, new Set())?.target;
+  }
+}
