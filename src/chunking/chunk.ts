@@ -11,16 +11,17 @@ import path from 'node:path';
 import { computeClosureHashes } from '../graph/closure.js';
 import { chunkId, type GraphFile, resolveGraph } from '../graph/resolve.js';
 import { HASH_VERSION, type Manifest } from '../manifest.js';
-import { type ChunkStore, openStore, type PutFileEntry } from '../store/store.js';
+import { canonicalJson } from '../store/canonical-json.js';
+import { type ChunkStore, computeSnapshotId, openStore, type PutFileEntry } from '../store/store.js';
 import { gitFileInfo } from '../util/git.js';
 import { ANALYZER_VERSION } from './analyze.js';
+import { DEFAULT_MAX_FILE_BYTES } from './defaults.js';
 import { discoverFiles } from './discover.js';
 import { WorkerPool } from './pool.js';
 import { buildManifest, type SnapshotContent, type SnapshotFile, type SnapshotMeta } from './snapshot.js';
 import type { FileAnalysis, Language } from './types.js';
 
-/** Default `--max-file-bytes`: 2 MiB. */
-export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024;
+export { DEFAULT_MAX_FILE_BYTES };
 
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 /** Files read at once while hashing. */
@@ -167,7 +168,8 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
       graph: chunksGraph,
       warnings,
     };
-    const parent = await store.getHead(rootAbs);
+    const head = await store.getHead(rootAbs);
+    const headSnapshot = head === null ? undefined : await store.getSnapshot(head);
     const createdAt = new Date().toISOString();
     const stats = {
       files: work.length,
@@ -180,15 +182,16 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
     };
     const meta: SnapshotMeta = { rootAsGiven: options.root, stats };
     const fileShas = [...new Set(work.filter((w) => w.analysis !== undefined).map((w) => w.file.sha256))];
-    const snapshotId = await store.writeSnapshot({ root: rootAbs, parent, createdAt, content, meta, fileShas });
-    const newSnapshot = snapshotId !== parent;
-    let snapshotParent = parent;
-    let snapshotCreatedAt = createdAt;
-    if (!newSnapshot) {
-      const existing = await store.getSnapshot(snapshotId);
-      snapshotParent = existing?.parent ?? null;
-      snapshotCreatedAt = existing?.createdAt ?? createdAt;
-    }
+    // A tree unchanged since the head snapshot adds no snapshot: the head is the answer.
+    const unchanged =
+      headSnapshot !== undefined &&
+      computeSnapshotId(rootAbs, headSnapshot.parent, canonicalJson(content)) === headSnapshot.id;
+    const snapshotId = unchanged
+      ? headSnapshot.id
+      : await store.writeSnapshot({ root: rootAbs, parent: head, createdAt, content, meta, fileShas });
+    const newSnapshot = !unchanged;
+    const snapshotParent = unchanged ? headSnapshot.parent : head;
+    const snapshotCreatedAt = unchanged ? headSnapshot.createdAt : createdAt;
     const analyses = new Map<string, FileAnalysis>();
     for (const w of work) if (w.analysis !== undefined) analyses.set(w.file.path, w.analysis);
     stats.ms = Math.round((performance.now() - started) * 10) / 10;

@@ -151,13 +151,14 @@ export async function show(options: SnapshotOptions & { query: string }): Promis
   });
 }
 
-/** Chunks matching a query: exact id first, then qualified name, then name, then hash prefix. */
+/**
+ * Chunks matching a query: the chunk with that exact id; else every chunk whose qualified name
+ * (`Class.method`, `f`) or declared name is the query; else chunks whose hash starts with it.
+ */
 export function findChunks(m: Manifest, query: string): ManifestChunk[] {
   const exact = m.chunks.filter((c) => c.id === query);
   if (exact.length > 0) return exact;
-  const qualified = m.chunks.filter((c) => c.id.endsWith(`#${query}`));
-  if (qualified.length > 0) return qualified;
-  const named = m.chunks.filter((c) => c.name === query);
+  const named = m.chunks.filter((c) => c.id.endsWith(`#${query}`) || (c.kind !== 'module' && c.name === query));
   if (named.length > 0) return named;
   if (/^[0-9a-f]{6,64}$/.test(query)) return m.chunks.filter((c) => c.hash.startsWith(query));
   return [];

@@ -17,7 +17,6 @@ for (const [signal, number] of Object.entries(SIGNALS)) {
 
 async function main(argv: string[]): Promise<number> {
   const program = createProgram();
-  program.exitOverride();
   const debug = argv.includes('--debug');
   try {
     await program.parseAsync(argv);

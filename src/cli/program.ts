@@ -50,7 +50,10 @@ export function createProgram(): Command {
     .version(packageVersion(), '-V, --version', 'print the ccx version')
     .option('--debug', 'print stack traces of errors')
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ outputError: (str, write) => write(str) });
+    .configureOutput({ outputError: (str, write) => write(str) })
+    // Throw instead of exiting, so src/cli/main.ts maps every outcome to an exit code; set
+    // before the commands are added so that they inherit it.
+    .exitOverride();
   registerChunkCommand(program);
   registerManifestCommand(program);
   registerLogCommand(program);

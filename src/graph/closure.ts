@@ -50,42 +50,64 @@ export function computeClosureHashes(
   chunks: ReadonlyArray<ClosureInput>,
   lockedVersions: ReadonlyMap<string, string>,
 ): Map<string, string> {
-  const sorted = [...chunks].sort((a, b) => compareStrings(a.id, b.id));
-  const n = sorted.length;
+  // Nothing below depends on the order of `chunks`: components and the hashes over them are
+  // the same whichever chunk a search starts from.
+  const n = chunks.length;
   const indexById = new Map<string, number>();
+  let edgeBound = 0;
   for (let i = 0; i < n; i++) {
-    const id = sorted[i]!.id;
-    if (indexById.has(id)) throw new Error(`computeClosureHashes: chunk id ${id} given twice`);
-    indexById.set(id, i);
+    const chunk = chunks[i]!;
+    if (indexById.has(chunk.id)) throw new Error(`computeClosureHashes: chunk id ${chunk.id} given twice`);
+    indexById.set(chunk.id, i);
+    edgeBound += chunk.deps.length;
   }
-  const adjacency: Int32Array[] = new Array(n);
+  // Adjacency in one array: the deps of chunk i are edges[start[i] .. start[i + 1]), sorted, unique.
+  const start = new Int32Array(n + 1);
+  const edges = new Int32Array(edgeBound);
+  let edgeCount = 0;
   const externals: string[][] = new Array(n);
+  const none: string[] = [];
   for (let i = 0; i < n; i++) {
-    const chunk = sorted[i]!;
-    const targets = new Set<number>();
+    const chunk = chunks[i]!;
+    start[i] = edgeCount;
+    const from = edgeCount;
     for (const dep of chunk.deps) {
       const j = indexById.get(dep);
-      if (j !== undefined && j !== i) targets.add(j);
+      if (j !== undefined && j !== i) edges[edgeCount++] = j;
     }
-    adjacency[i] = Int32Array.from(targets).sort();
-    const specs = new Set<string>();
-    for (const name of chunk.externalDeps) {
-      const version = lockedVersions.get(name);
-      // Unambiguous: a package name holds `@` only as its first character (`@scope/pkg`).
-      specs.add(version === undefined ? name : `${name}@${version}`);
+    if (edgeCount - from > 1) {
+      const sorted = edges.subarray(from, edgeCount).sort();
+      let unique = 1;
+      for (let k = 1; k < sorted.length; k++)
+        if (sorted[k] !== sorted[unique - 1]) sorted[unique++] = sorted[k]!;
+      edgeCount = from + unique;
     }
-    externals[i] = [...specs].sort(compareStrings);
+    if (chunk.externalDeps.length === 0) {
+      externals[i] = none;
+    } else {
+      const specs = new Set<string>();
+      for (const name of chunk.externalDeps) {
+        const version = lockedVersions.get(name);
+        // Unambiguous: a package name holds `@` only as its first character (`@scope/pkg`).
+        specs.add(version === undefined ? name : `${name}@${version}`);
+      }
+      externals[i] = [...specs].sort(compareStrings);
+    }
   }
+  start[n] = edgeCount;
 
   const closure: string[] = new Array(n);
+  const position = new Int32Array(n).fill(-1);
   const hashComponent = (members: number[]): void => {
     if (members.length === 1) {
       const v = members[0]!;
-      const depClosures = Array.from(adjacency[v]!, (w) => closure[w]!).sort(compareStrings);
+      const depClosures: string[] = [];
+      for (let e = start[v]!; e < start[v + 1]!; e++) depClosures.push(closure[edges[e]!]!);
+      depClosures.sort(compareStrings);
       closure[v] = digest([
         HASH_VERSION,
         'node',
-        sorted[v]!.hash,
+        chunks[v]!.hash,
         String(depClosures.length),
         ...depClosures,
         String(externals[v]!.length),
@@ -95,31 +117,35 @@ export function computeClosureHashes(
     }
     members.sort(
       (a, b) =>
-        compareStrings(sorted[a]!.hash, sorted[b]!.hash) || compareStrings(sorted[a]!.id, sorted[b]!.id),
+        compareStrings(chunks[a]!.hash, chunks[b]!.hash) || compareStrings(chunks[a]!.id, chunks[b]!.id),
     );
-    const position = new Map<number, number>();
     members.forEach((v, i) => {
-      position.set(v, i);
+      position[v] = i;
     });
     const fields: string[] = [HASH_VERSION, 'component', String(members.length)];
-    for (const v of members) fields.push(sorted[v]!.hash);
+    for (const v of members) fields.push(chunks[v]!.hash);
     for (const v of members) {
       const inside: number[] = [];
       const outside: string[] = [];
-      for (const w of adjacency[v]!) {
-        const p = position.get(w);
-        if (p === undefined) outside.push(closure[w]!);
+      for (let e = start[v]!; e < start[v + 1]!; e++) {
+        const w = edges[e]!;
+        const p = position[w]!;
+        if (p < 0) outside.push(closure[w]!);
         else inside.push(p);
       }
       inside.sort((a, b) => a - b);
       outside.sort(compareStrings);
-      fields.push(String(inside.length), ...inside.map(String));
-      fields.push(String(outside.length), ...outside);
-      fields.push(String(externals[v]!.length), ...externals[v]!);
+      fields.push(String(inside.length));
+      for (const p of inside) fields.push(String(p));
+      fields.push(String(outside.length));
+      for (const c of outside) fields.push(c);
+      fields.push(String(externals[v]!.length));
+      for (const x of externals[v]!) fields.push(x);
     }
     const componentHash = digest(fields);
     members.forEach((v, i) => {
       closure[v] = digest([HASH_VERSION, 'member', componentHash, String(i)]);
+      position[v] = -1;
     });
   };
 
@@ -135,16 +161,17 @@ export function computeClosureHashes(
   for (let root = 0; root < n; root++) {
     if (order[root] !== -1) continue;
     order[root] = low[root] = counter++;
+    next[root] = start[root]!;
     stack.push(root);
     onStack[root] = 1;
     calls.push(root);
     while (calls.length > 0) {
       const v = calls[calls.length - 1]!;
-      const edges = adjacency[v]!;
-      if (next[v]! < edges.length) {
+      if (next[v]! < start[v + 1]!) {
         const w = edges[next[v]!++]!;
         if (order[w] === -1) {
           order[w] = low[w] = counter++;
+          next[w] = start[w]!;
           stack.push(w);
           onStack[w] = 1;
           calls.push(w);
@@ -172,6 +199,6 @@ export function computeClosureHashes(
   }
 
   const result = new Map<string, string>();
-  for (let i = 0; i < n; i++) result.set(sorted[i]!.id, closure[i]!);
+  for (let i = 0; i < n; i++) result.set(chunks[i]!.id, closure[i]!);
   return result;
 }

@@ -23,10 +23,12 @@ export interface FileNode {
   moduleId: string;
   /** localId -> chunk. */
   chunks: Map<string, ChunkRecord>;
+  /** localId -> chunk id, built once so that ids are shared strings. */
+  ids: Map<string, string>;
   /** Top-level name -> localId of a chunk that exists in the file. */
   topLevel: Map<string, string>;
-  /** Imports held by a chunk's body, keyed `${chunk}\0${local}`. */
-  chunkImports: Map<string, ImportBinding[]>;
+  /** Imports held by a chunk's body: holder localId -> local name -> bindings. */
+  chunkImports: Map<string, Map<string, ImportBinding[]>>;
   /** File-level imports by local name (side-effect and star imports excluded). */
   fileImports: Map<string, ImportBinding[]>;
   /** Python `from m import *` (local `'*'`) and Go dot imports (local `'.'`), in source order. */
@@ -87,21 +89,36 @@ function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else list.push(value);
 }
 
+/** The id of a chunk of `file` by its localId (shared string when the chunk exists). */
+export function idOf(file: FileNode, localId: string): string {
+  return file.ids.get(localId) ?? chunkId(file.path, localId);
+}
+
 /** Builds the lookup tables of one file. */
 export function createFileNode(path: string, analysis: FileAnalysis): FileNode {
   const chunks = new Map<string, ChunkRecord>();
-  for (const chunk of analysis.chunks) if (!chunks.has(chunk.localId)) chunks.set(chunk.localId, chunk);
+  const ids = new Map<string, string>();
+  for (const chunk of analysis.chunks) {
+    if (chunks.has(chunk.localId)) continue;
+    chunks.set(chunk.localId, chunk);
+    ids.set(chunk.localId, chunkId(path, chunk.localId));
+  }
   const topLevel = new Map<string, string>();
   for (const [name, localId] of Object.entries(analysis.topLevel)) {
     if (chunks.has(localId)) topLevel.set(name, localId);
   }
-  const chunkImports = new Map<string, ImportBinding[]>();
+  const chunkImports = new Map<string, Map<string, ImportBinding[]>>();
   const fileImports = new Map<string, ImportBinding[]>();
   const starImports: ImportBinding[] = [];
   for (const binding of analysis.imports) {
     if (binding.chunk !== undefined && binding.chunk !== '' && chunks.has(binding.chunk)) {
       if (binding.local !== '' && binding.local !== '*' && binding.local !== '.') {
-        pushTo(chunkImports, `${binding.chunk}\0${binding.local}`, binding);
+        let held = chunkImports.get(binding.chunk);
+        if (held === undefined) {
+          held = new Map();
+          chunkImports.set(binding.chunk, held);
+        }
+        pushTo(held, binding.local, binding);
       }
     } else if (binding.local === '*' || binding.local === '.') {
       starImports.push(binding);
@@ -124,6 +141,7 @@ export function createFileNode(path: string, analysis: FileAnalysis): FileNode {
     analysis,
     moduleId: path,
     chunks,
+    ids,
     topLevel,
     chunkImports,
     fileImports,

@@ -9,6 +9,7 @@ import {
   compareStrings,
   dirOf,
   type FileNode,
+  idOf,
   joinPath,
   NO_TARGET,
   type RepoIndex,
@@ -156,13 +157,13 @@ export class GoResolver {
         pkg.moduleIds.push(file.moduleId);
       }
       for (const [topName, localId] of file.topLevel) {
-        const id = localId === '' ? file.moduleId : `${file.path}#${localId}`;
+        const id = idOf(file, localId);
         if (!test && !pkg.names.has(topName)) pkg.names.set(topName, id);
         if (!pkg.namesWithTests.has(topName)) pkg.namesWithTests.set(topName, id);
       }
       for (const chunk of file.analysis.chunks) {
         if (chunk.owner === undefined || !chunk.localId.includes('.')) continue;
-        const id = `${file.path}#${chunk.localId}`;
+        const id = idOf(file, chunk.localId);
         if (!test && !pkg.methods.has(chunk.localId)) pkg.methods.set(chunk.localId, id);
         if (!pkg.methodsWithTests.has(chunk.localId)) pkg.methodsWithTests.set(chunk.localId, id);
       }

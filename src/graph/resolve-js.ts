@@ -13,7 +13,7 @@ import {
   type TsConfigJsonResolved,
 } from 'get-tsconfig';
 import type { ImportBinding } from '../chunking/types.js';
-import { type FileNode, joinPath, NO_TARGET, type RepoIndex, type Target } from './repo-index.js';
+import { type FileNode, idOf, joinPath, NO_TARGET, type RepoIndex, type Target } from './repo-index.js';
 
 /** Extensions tried after a specifier without one, in TypeScript's order. */
 const EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.d.ts', '.js', '.jsx', '.mjs', '.cjs'];
@@ -315,7 +315,7 @@ export class JsResolver {
     const found = this.findExport(file, name, visiting);
     if (found !== undefined) return found;
     const local = file.topLevel.get(name);
-    return { target: { ids: [local === undefined ? file.moduleId : chunkIdOf(file, local)] } };
+    return { target: { ids: [local === undefined ? file.moduleId : idOf(file, local)] } };
   }
 
   /** Follows `name` through the exports of `file`; undefined when it does not export it. */
@@ -351,7 +351,7 @@ export class JsResolver {
       }
       if (entry.local !== undefined) {
         const local = file.topLevel.get(entry.local);
-        if (local !== undefined) return { target: { ids: [chunkIdOf(file, local)] } };
+        if (local !== undefined) return { target: { ids: [idOf(file, local)] } };
         const imported = file.fileImports.get(entry.local)?.[0];
         if (imported !== undefined) return this.bindingName(file, imported, [], visiting);
       }
@@ -389,8 +389,4 @@ export class JsResolver {
     }
     return targets;
   }
-}
-
-function chunkIdOf(file: FileNode, localId: string): string {
-  return localId === '' ? file.moduleId : `${file.path}#${localId}`;
 }

@@ -9,6 +9,7 @@ import {
   compareStrings,
   dirOf,
   type FileNode,
+  idOf,
   isWithin,
   joinPath,
   NO_TARGET,
@@ -49,10 +50,6 @@ function moduleTarget(module: PyModule): Target {
 
 function external(name: string): PyName {
   return { target: { ids: [], external: name }, found: true };
-}
-
-function chunkIdOf(file: FileNode, localId: string): string {
-  return localId === '' ? file.moduleId : `${file.path}#${localId}`;
 }
 
 export class PythonResolver {
@@ -173,7 +170,8 @@ export class PythonResolver {
    * What a use of `binding` resolves to with `members` read off it: for `import a.b.c` the
    * longest in-repo module along `a.b.c` + members, for `from m import n` the name `n` in `m`;
    * then the remaining members looked up attribute by attribute. With `statement`, what the
-   * import statement itself loads (`a.b.c` whole, the module of a star import).
+   * chunk holding the import statement depends on: for `import a.b.c` the module `a.b.c`
+   * itself rather than the `a` it binds.
    */
   resolveBinding(
     from: FileNode,
@@ -193,7 +191,7 @@ export class PythonResolver {
   ): PyName {
     const { specifier, imported, local } = binding;
     const wholeModule = imported === '*' || local === '' || local === '*';
-    const rest = wholeModule || statement ? [] : [imported];
+    const rest = wholeModule ? [] : [imported];
     if (specifier.startsWith('.')) {
       const module = this.resolveSpecifier(from, specifier);
       if (typeof module === 'string') return { target: NO_TARGET, found: true };
@@ -274,7 +272,7 @@ export class PythonResolver {
     const file = module.file;
     if (file !== undefined) {
       const local = file.topLevel.get(name);
-      if (local !== undefined) return { target: { ids: [chunkIdOf(file, local)] }, found: true };
+      if (local !== undefined) return { target: { ids: [idOf(file, local)] }, found: true };
       const bindings = file.fileImports.get(name);
       if (bindings !== undefined) {
         const last = bindings[bindings.length - 1]!;

@@ -5,7 +5,7 @@
  */
 import type { ChunkRecord, FileAnalysis, ImportBinding, NameRef } from '../chunking/types.js';
 import { readLockedVersions } from './locked-versions.js';
-import { chunkId, type FileNode, RepoIndex, type Target } from './repo-index.js';
+import { type FileNode, idOf, RepoIndex, type Target } from './repo-index.js';
 import { GoResolver } from './resolve-go.js';
 import { JsResolver } from './resolve-js.js';
 import { PythonResolver } from './resolve-python.js';
@@ -82,15 +82,23 @@ export function resolveGraph(files: GraphFile[], context: RepoContext): GraphRes
   const go = new GoResolver(index);
   const sets = new Map<string, LinkSets>();
   for (const file of index.files.values()) {
-    for (const localId of file.chunks.keys()) {
-      sets.set(chunkId(file.path, localId), { deps: new Set(), externalDeps: new Set() });
-    }
+    for (const id of file.ids.values()) sets.set(id, { deps: new Set(), externalDeps: new Set() });
   }
 
-  const add = (from: string, target: Target | undefined): void => {
+  // Targets are shared objects: most refs resolve to a name resolved before.
+  const singles = new Map<string, Target>();
+  const single = (id: string): Target => {
+    let target = singles.get(id);
+    if (target === undefined) {
+      target = { ids: [id] };
+      singles.set(id, target);
+    }
+    return target;
+  };
+  const bindingCache = new Map<ImportBinding, Map<string, Target>>();
+
+  const add = (from: string, link: LinkSets, target: Target | undefined): void => {
     if (target === undefined) return;
-    const link = sets.get(from);
-    if (link === undefined) return;
     for (const id of target.ids) if (id !== from && sets.has(id)) link.deps.add(id);
     if (target.external !== undefined) link.externalDeps.add(target.external);
   };
@@ -98,70 +106,92 @@ export function resolveGraph(files: GraphFile[], context: RepoContext): GraphRes
   for (const file of index.files.values()) {
     const family = familyOf(file);
     if (family === 'go') go.prepareFile(file);
-    const resolveBinding = (binding: ImportBinding, members: readonly string[]): Target =>
-      family === 'js'
-        ? js.resolveBinding(file, binding, members)
-        : family === 'python'
-          ? python.resolveBinding(file, binding, members)
-          : go.resolveBinding(file, binding, members);
+    const resolveBinding = (binding: ImportBinding, members: readonly string[]): Target => {
+      let byMembers = bindingCache.get(binding);
+      if (byMembers === undefined) {
+        byMembers = new Map();
+        bindingCache.set(binding, byMembers);
+      }
+      const key = members.length === 0 ? '' : members.length === 1 ? members[0]! : members.join('\0');
+      let target = byMembers.get(key);
+      if (target === undefined) {
+        target =
+          family === 'js'
+            ? js.resolveBinding(file, binding, members)
+            : family === 'python'
+              ? python.resolveBinding(file, binding, members)
+              : go.resolveBinding(file, binding, members);
+        byMembers.set(key, target);
+      }
+      return target;
+    };
+    const addBindings = (from: string, link: LinkSets, bindings: ImportBinding[], ref: NameRef): void => {
+      for (const binding of bindings) add(from, link, resolveBinding(binding, ref.members));
+    };
 
-    const resolveRef = (chunk: ChunkRecord, ref: NameRef): readonly Target[] => {
-      const held = file.chunkImports.get(`${chunk.localId}\0${ref.name}`);
-      if (held !== undefined) return held.map((binding) => resolveBinding(binding, ref.members));
+    const addRef = (chunk: ChunkRecord, from: string, link: LinkSets, ref: NameRef): void => {
+      const held = file.chunkImports.get(chunk.localId)?.get(ref.name);
+      if (held !== undefined) return addBindings(from, link, held, ref);
       const local = file.topLevel.get(ref.name);
-      if (local !== undefined) return [{ ids: [chunkId(file.path, local)] }];
+      if (local !== undefined) return add(from, link, single(idOf(file, local)));
       const imported = file.fileImports.get(ref.name);
-      if (imported !== undefined) return imported.map((binding) => resolveBinding(binding, ref.members));
+      if (imported !== undefined) return addBindings(from, link, imported, ref);
       if (family === 'go') {
         const id = go.resolvePackageName(file, ref.name);
-        if (id !== undefined) return [{ ids: [id] }];
+        if (id !== undefined) return add(from, link, single(id));
       }
-      if (file.starImports.length === 0) return [];
-      if (family === 'python') return optional(python.resolveStar(file, ref.name));
+      if (file.starImports.length === 0) return;
+      if (family === 'python') return add(from, link, python.resolveStar(file, ref.name));
       if (family === 'go') {
         // A later dot import cannot shadow an earlier one in Go (it would not compile): any order.
         for (const star of file.starImports) {
           const found = go.resolveDotImport(file, star, ref.name);
-          if (found !== undefined) return [found];
+          if (found !== undefined) return add(from, link, found);
         }
       }
-      return [];
     };
 
     for (const chunk of file.chunks.values()) {
-      const id = chunkId(file.path, chunk.localId);
-      for (const ref of chunk.refs) for (const target of resolveRef(chunk, ref)) add(id, target);
+      const id = idOf(file, chunk.localId);
+      const link = sets.get(id)!;
+      for (const ref of chunk.refs) addRef(chunk, id, link, ref);
       if (chunk.owner !== undefined) {
-        for (const member of chunk.selfRefs) add(id, selfRefTarget(file, chunk, member));
+        for (const member of chunk.selfRefs) add(id, link, selfRefTarget(file, chunk, member));
       }
       const parent = parentChunk(file, chunk);
-      if (parent !== undefined) add(parent, { ids: [id] });
+      if (parent !== undefined) add(parent, sets.get(parent)!, single(id));
     }
 
     for (const binding of file.analysis.imports) {
-      const holder = binding.chunk !== undefined && file.chunks.has(binding.chunk) ? binding.chunk : '';
+      const holder = idOf(
+        file,
+        binding.chunk !== undefined && file.chunks.has(binding.chunk) ? binding.chunk : '',
+      );
+      const link = sets.get(holder);
+      if (link === undefined) continue;
       const target =
         family === 'python'
           ? python.resolveBinding(file, binding, [], true)
           : family === 'js'
             ? js.resolveBinding(file, binding, [])
             : go.resolveBinding(file, binding, []);
-      add(chunkId(file.path, holder), target);
+      add(holder, link, target);
     }
-    if (family === 'js') for (const target of js.reexportTargets(file)) add(file.moduleId, target);
+    const moduleLink = sets.get(file.moduleId);
+    if (family === 'js' && moduleLink !== undefined) {
+      for (const target of js.reexportTargets(file)) add(file.moduleId, moduleLink, target);
+    }
   }
 
   function selfRefTarget(file: FileNode, chunk: ChunkRecord, member: string): Target | undefined {
     if (familyOf(file) === 'go') {
       const id = go.resolveMethod(file, `${chunk.owner}.${member}`);
-      return id === undefined ? undefined : { ids: [id] };
+      return id === undefined ? undefined : single(id);
     }
     const dot = chunk.localId.lastIndexOf('.');
     const ownerLocal = dot < 0 ? chunk.owner : chunk.localId.slice(0, dot);
-    for (const candidate of [`${ownerLocal}.${member}`, `${chunk.owner}.${member}`]) {
-      if (file.chunks.has(candidate)) return { ids: [chunkId(file.path, candidate)] };
-    }
-    return undefined;
+    const id = file.ids.get(`${ownerLocal}.${member}`) ?? file.ids.get(`${chunk.owner}.${member}`);
+    return id === undefined ? undefined : single(id);
   }
 
   function parentChunk(file: FileNode, chunk: ChunkRecord): string | undefined {
@@ -169,19 +199,19 @@ export function resolveGraph(files: GraphFile[], context: RepoContext): GraphRes
     let localId = chunk.localId;
     for (let dot = localId.lastIndexOf('.'); dot > 0; dot = localId.lastIndexOf('.')) {
       localId = localId.slice(0, dot);
-      if (file.chunks.has(localId)) return chunkId(file.path, localId);
+      const id = file.ids.get(localId);
+      if (id !== undefined) return id;
     }
     return undefined;
   }
 
   const links = new Map<string, ChunkLinks>();
   for (const [id, link] of sets) {
-    links.set(id, { deps: [...link.deps].sort(), externalDeps: [...link.externalDeps].sort() });
+    links.set(id, {
+      deps: link.deps.size === 0 ? [] : [...link.deps].sort(),
+      externalDeps: link.externalDeps.size === 0 ? [] : [...link.externalDeps].sort(),
+    });
   }
   const lockedVersions = readLockedVersions(index, go);
   return { links, lockedVersions, warnings: index.warnings() };
-}
-
-function optional(target: Target | undefined): readonly Target[] {
-  return target === undefined ? [] : [target];
 }

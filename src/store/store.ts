@@ -30,7 +30,9 @@
  * its root's head pointer go in one later batch, written with `sync`, and a snapshot is refused
  * unless its parent and all its files are already stored. A process killed at any moment thus
  * leaves the earlier snapshots, the head, and an openable store; what it leaves at most is
- * blobs and files no snapshot refers to yet, which the next run reuses.
+ * blobs and files no snapshot refers to yet, which the next run reuses. Because a file record
+ * and its analysis are only written in the batch that holds the file's blobs and chunk records,
+ * `putFiles` skips an entry whose record and analysis both exist.
  *
  * Locking: LevelDB's `LOCK` file lets one process open the store at a time; another gets
  * {@link StoreLockedError}, or waits with `wait`. The store directory also holds a `.gitignore`
@@ -268,49 +270,51 @@ export class ChunkStore {
    *   sorted partition of the file into its chunks (an empty file may have no segments).
    */
   async putFiles(entries: PutFileEntry[]): Promise<{ newChunks: number }> {
-    const blobs = new Map<string, Buffer>();
-    const files = new Map<string, FileRecord>();
-    const analyses = new Map<string, FileAnalysis>();
-    const chunkTexts = new Map<string, string[]>();
-    for (const entry of entries) {
-      if (!SHA256_HEX.test(entry.sha256) || sha256Hex(entry.bytes) !== entry.sha256) {
-        throw new TypeError(
-          `putFiles: ${entry.sha256} is not the sha256 of the ${entry.bytes.length} bytes given`,
-        );
-      }
-      const split = splitFile(entry.sha256, entry.bytes, entry.analysis);
-      files.set(entry.sha256, split.record);
-      analyses.set(entry.analysisKey, entry.analysis);
-      split.texts.forEach(({ sha256, text }, i) => {
-        blobs.set(sha256, text);
-        const hash = entry.analysis.chunks[i]!.hash;
-        const texts = chunkTexts.get(hash);
-        if (texts === undefined) chunkTexts.set(hash, [sha256]);
-        else if (!texts.includes(sha256)) texts.push(sha256);
-      });
-    }
-
     return this.#exclusive(async () => {
+      // A file record and its analysis are written in one batch with the file's blobs and
+      // chunk records, so an entry whose record and analysis both exist has nothing to add.
+      const [fileStored, analysisStored] = await Promise.all([
+        this.#db.hasMany(entries.map((entry) => `f:${entry.sha256}`)),
+        this.#db.hasMany(entries.map((entry) => `a:${entry.analysisKey}`)),
+      ]);
+      const blobs = new Map<string, Buffer>();
+      const files = new Map<string, FileRecord>();
+      const analyses = new Map<string, FileAnalysis>();
+      const chunkTexts = new Map<string, string[]>();
+      entries.forEach((entry, i) => {
+        if (fileStored[i] && analysisStored[i]) return;
+        if (!SHA256_HEX.test(entry.sha256) || sha256Hex(entry.bytes) !== entry.sha256) {
+          throw new TypeError(
+            `putFiles: ${entry.sha256} is not the sha256 of the ${entry.bytes.length} bytes given`,
+          );
+        }
+        const split = splitFile(entry.sha256, entry.bytes, entry.analysis);
+        if (!fileStored[i]) files.set(entry.sha256, split.record);
+        if (!analysisStored[i]) analyses.set(entry.analysisKey, entry.analysis);
+        split.texts.forEach(({ sha256, text }, chunkIndex) => {
+          blobs.set(sha256, text);
+          const hash = entry.analysis.chunks[chunkIndex]!.hash;
+          const texts = chunkTexts.get(hash);
+          if (texts === undefined) chunkTexts.set(hash, [sha256]);
+          else if (!texts.includes(sha256)) texts.push(sha256);
+        });
+      });
+      if (files.size === 0 && analyses.size === 0) return { newChunks: 0 };
+
       const blobKeys = [...blobs.keys()];
-      const fileKeys = [...files.keys()];
-      const analysisKeys = [...analyses.keys()];
       const hashes = [...chunkTexts.keys()];
-      const [blobHas, fileHas, analysisHas, chunkValues] = await Promise.all([
+      const [blobStored, chunkValues] = await Promise.all([
         this.#db.hasMany(blobKeys.map((sha) => `b:${sha}`)),
-        this.#db.hasMany(fileKeys.map((sha) => `f:${sha}`)),
-        this.#db.hasMany(analysisKeys.map((key) => `a:${key}`)),
         this.#db.getMany(hashes.map((hash) => `c:${hash}`)),
       ]);
       const ops: BatchOp[] = [];
       blobKeys.forEach((sha, i) => {
-        if (!blobHas[i]) ops.push({ type: 'put', key: `b:${sha}`, value: blobs.get(sha)! });
+        if (!blobStored[i]) ops.push({ type: 'put', key: `b:${sha}`, value: blobs.get(sha)! });
       });
-      fileKeys.forEach((sha, i) => {
-        if (!fileHas[i]) ops.push({ type: 'put', key: `f:${sha}`, value: jsonBytes(files.get(sha)) });
-      });
-      analysisKeys.forEach((key, i) => {
-        if (!analysisHas[i]) ops.push({ type: 'put', key: `a:${key}`, value: jsonBytes(analyses.get(key)) });
-      });
+      for (const [sha, record] of files) ops.push({ type: 'put', key: `f:${sha}`, value: jsonBytes(record) });
+      for (const [key, analysis] of analyses) {
+        ops.push({ type: 'put', key: `a:${key}`, value: jsonBytes(analysis) });
+      }
       let newChunks = 0;
       hashes.forEach((hash, i) => {
         const seen = chunkTexts.get(hash)!;

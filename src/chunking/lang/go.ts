@@ -16,7 +16,14 @@
 import type { RawAnalysis, RawChunk } from '../analyze.js';
 import type { CompactTree } from '../compact-tree.js';
 import { canonicalNumber, decodeEscape, stringToken } from '../literals.js';
-import { BIND_SELF, createNodeMarks, emitTokens, hashTokens, type LanguageProfile, type NodeMarks } from '../normalize.js';
+import {
+  BIND_SELF,
+  createNodeMarks,
+  emitTokens,
+  hashTokens,
+  type LanguageProfile,
+  type NodeMarks,
+} from '../normalize.js';
 import type { ChunkKind, ImportBinding, NameRef } from '../types.js';
 
 /**
@@ -149,7 +156,14 @@ export const GO_PROFILE: LanguageProfile = {
   // Separators and brackets are implied by the tree; newline-terminated statements (Go's
   // automatic semicolons) and trailing commas therefore leave no trace.
   dropTokens: new Set([',', ';', '\n', '\0', '(', ')', '{', '}', '[', ']', '.', ':', '"', '`', "'"]),
-  unwrap: new Set(['parenthesized_expression', 'parenthesized_type']),
+  // A group of one (`import ( "fmt" )`) is the same declaration as the ungrouped form.
+  unwrap: new Set([
+    'parenthesized_expression',
+    'parenthesized_type',
+    'import_spec_list',
+    'var_spec_list',
+    'const_spec_list',
+  ]),
   comments: new Set(['comment']),
   literal: goLiteral,
 };
@@ -167,6 +181,15 @@ export function defaultImportName(path: string): string {
   if (base.startsWith('go-')) base = base.slice(3);
   const cut = base.search(/[^\p{L}\p{Nd}_]/u);
   return cut < 0 ? base : base.slice(0, cut);
+}
+
+/**
+ * Records a top-level name unless already recorded. Own properties only: Go names such as
+ * `constructor` or `__proto__` must not collide with `Object.prototype`.
+ */
+function setTopLevel(topLevel: Record<string, string>, name: string, localId: string): void {
+  if (name === '' || name === '_' || Object.hasOwn(topLevel, name)) return;
+  Object.defineProperty(topLevel, name, { value: localId, enumerable: true, writable: true, configurable: true });
 }
 
 function isExported(name: string): boolean {
@@ -214,6 +237,8 @@ class GoAnalyzer {
   private receiverBinding = -1;
   private refs = new Map<string, NameRef>();
   private selfRefs = new Set<string>();
+  /** Names of the struct types declared at the top level of this file. */
+  private readonly structTypes = new Set<string>();
 
   constructor(private readonly ct: CompactTree) {
     this.marks = createNodeMarks(ct);
@@ -266,6 +291,13 @@ class GoAnalyzer {
     scanContainer(0, true);
 
     for (const p of planned) this.isChunkNode[p.rangeNode] = 1;
+    // A `type ( ... )` group whose specs are all chunks leaves no code of its own in the module,
+    // so grouping or ungrouping declarations does not change the module's hash.
+    for (const p of planned) {
+      const decl = ct.parent[p.rangeNode]!;
+      if (decl !== -1 && ct.typeName(decl) === 'type_declaration' && this.onlyChunks(decl))
+        this.marks.skip[decl] = 1;
+    }
     if (planned.length > 0) {
       // Planned in source order except where an ERROR was descended into; keep source order.
       planned.sort((a, b) => a.start - b.start);
@@ -280,12 +312,9 @@ class GoAnalyzer {
     }
 
     for (const p of planned) {
-      if (p.kind === 'method' || p.name === '' || p.name === '_') continue;
-      if (!(p.name in topLevel)) topLevel[p.name] = p.localId;
+      if (p.kind !== 'method') setTopLevel(topLevel, p.name, p.localId);
     }
-    for (const name of moduleNames) {
-      if (name !== '' && name !== '_' && !(name in topLevel)) topLevel[name] = '';
-    }
+    for (const name of moduleNames) setTopLevel(topLevel, name, '');
 
     const chunks: RawChunk[] = [this.moduleChunk(planned, topLevel, goPackage ?? '')];
     for (const p of planned) chunks.push(this.chunk(p));
@@ -317,6 +346,15 @@ class GoAnalyzer {
     return start;
   }
 
+  /** Whether every named child of `decl` other than comments is a chunk. */
+  private onlyChunks(decl: number): boolean {
+    const ct = this.ct;
+    for (let c = ct.firstChild[decl]!; c !== -1; c = ct.nextSibling[c]!) {
+      if (ct.isNamed(c) && ct.typeName(c) !== 'comment' && this.isChunkNode[c] !== 1) return false;
+    }
+    return true;
+  }
+
   /** The specs of a possibly grouped declaration (`var x` or `var ( ... )`). */
   private specsOf(decl: number, specType: string): number[] {
     const ct = this.ct;
@@ -325,7 +363,8 @@ class GoAnalyzer {
       const t = ct.typeName(c);
       if (t === specType) out.push(c);
       else if (t.endsWith('_spec_list')) {
-        for (let s = ct.firstChild[c]!; s !== -1; s = ct.nextSibling[s]!) if (ct.typeName(s) === specType) out.push(s);
+        for (let s = ct.firstChild[c]!; s !== -1; s = ct.nextSibling[s]!)
+          if (ct.typeName(s) === specType) out.push(s);
       }
     }
     return out;
@@ -354,37 +393,47 @@ class GoAnalyzer {
   private planTypes(decl: number, start: number, planned: PlannedChunk[]): void {
     const ct = this.ct;
     const children = ct.children(decl);
-    const specs = children.filter((c) => {
-      const t = ct.typeName(c);
-      return t === 'type_spec' || t === 'type_alias';
-    });
     const grouped = ct.childOfType(decl, '(') !== -1;
-    for (const spec of specs) {
-      const rangeNode = grouped || specs.length !== 1 ? spec : decl;
-      const specStart = rangeNode === decl ? start : this.attachedStart(children, children.indexOf(spec));
+    for (let i = 0; i < children.length; i++) {
+      const spec = children[i]!;
+      const t = ct.typeName(spec);
+      if (t !== 'type_spec' && t !== 'type_alias') continue;
+      const rangeNode = grouped ? spec : decl;
       const nameNode = ct.childByField(spec, 'name');
       const name = nameNode === -1 ? '' : ct.text(nameNode);
       const type = ct.childByField(spec, 'type');
-      const kind: ChunkKind = type !== -1 && ct.typeName(type) === 'interface_type' ? 'interface' : 'type';
-      planned.push({ rangeNode, node: spec, kind, name, localId: name, start: specStart });
+      const typeName = type === -1 ? '' : ct.typeName(type);
+      if (typeName === 'struct_type' && t === 'type_spec') this.structTypes.add(name);
+      planned.push({
+        rangeNode,
+        node: spec,
+        kind: typeName === 'interface_type' ? 'interface' : 'type',
+        name,
+        localId: name,
+        start: grouped ? this.attachedStart(children, i) : start,
+      });
     }
   }
 
   private planVars(decl: number, start: number, planned: PlannedChunk[], moduleNames: string[]): void {
     const ct = this.ct;
-    const specs = this.specsOf(decl, 'var_spec');
-    const grouped = ct.childOfType(decl, 'var_spec_list') !== -1;
-    for (const spec of specs) {
+    const list = ct.childOfType(decl, 'var_spec_list');
+    const grouped = list !== -1;
+    const children = ct.children(grouped ? list : decl);
+    for (let i = 0; i < children.length; i++) {
+      const spec = children[i]!;
+      if (ct.typeName(spec) !== 'var_spec') continue;
       const names = ct.childrenByField(spec, 'name');
       if (names.length === 1 && this.isFuncInitializer(spec)) {
         const name = ct.text(names[0]!);
-        if (grouped) {
-          const siblings = ct.children(ct.parent[spec]!);
-          const specStart = this.attachedStart(siblings, siblings.indexOf(spec));
-          planned.push({ rangeNode: spec, node: spec, kind: 'variable', name, localId: name, start: specStart });
-        } else {
-          planned.push({ rangeNode: decl, node: spec, kind: 'variable', name, localId: name, start });
-        }
+        planned.push({
+          rangeNode: grouped ? spec : decl,
+          node: spec,
+          kind: 'variable',
+          name,
+          localId: name,
+          start: grouped ? this.attachedStart(children, i) : start,
+        });
         continue;
       }
       for (const n of names) moduleNames.push(ct.text(n));
@@ -439,7 +488,8 @@ class GoAnalyzer {
       const args = ct.childByField(t, 'type_arguments');
       if (args !== -1) this.collectTypeIdentifiers(args, typeParams);
     }
-    if (base === -1 || ct.typeName(base) !== 'type_identifier') return { name: '', param, type, base: -1, typeParams };
+    if (base === -1 || ct.typeName(base) !== 'type_identifier')
+      return { name: '', param, type, base: -1, typeParams };
     return { name: ct.text(base), param, type, base, typeParams };
   }
 
@@ -487,7 +537,11 @@ class GoAnalyzer {
     return { refs: [...this.refs.values()], selfRefs: [...this.selfRefs] };
   }
 
-  private moduleChunk(planned: PlannedChunk[], topLevel: Record<string, string>, goPackage: string): RawChunk {
+  private moduleChunk(
+    planned: PlannedChunk[],
+    topLevel: Record<string, string>,
+    goPackage: string,
+  ): RawChunk {
     const ct = this.ct;
     this.beginChunk(0);
     for (let c = ct.firstChild[0]!; c !== -1; c = ct.nextSibling[c]!) this.visit(c);
@@ -626,8 +680,18 @@ class GoAnalyzer {
 
   // ---- Interface tokens -----------------------------------------------------------------
 
+  /**
+   * Tokens of a subtree for an interface stream, without the field the root fills in its parent
+   * (a result type written bare fills `result`, the same type in `(int)` fills `type`).
+   */
   private emit(node: number, out: string[], locals: Map<number, number>): void {
+    const at = out.length;
     emitTokens(this.ct, GO_PROFILE, this.marks, node, out, locals);
+    const field = this.ct.fieldName(node);
+    const first = out[at];
+    if (field === undefined || first === undefined || !first.startsWith(`${field}:`)) return;
+    if (first.length === field.length + 1) out.splice(at, 1);
+    else out[at] = first.slice(field.length + 1);
   }
 
   /** Type parameters: each name (a local, so only its position counts) and its constraint. */
@@ -1047,22 +1111,20 @@ class GoAnalyzer {
   }
 
   /**
-   * `T{Name: v}`: tree-sitter cannot tell a struct field key from a map key expression. In a
-   * literal whose type is written as a map, slice or array type the key is an expression and is
-   * resolved like any other. Otherwise (a named type, an elided element type) a bare identifier
-   * key is kept as written, never renamed, since in a struct literal it is a field name; when it
-   * is not a local it is still recorded as a reference, because for a named map type it is one
-   * (`Kinds{KindA: "a"}` depends on `KindA`): at worst an extra dependency, never a missed one.
+   * `T{Name: v}`: tree-sitter cannot tell a struct field key from a map key expression, so the
+   * literal's type decides (followed through elided element types, `[]T{{Name: v}}`). Keys of a
+   * map, slice or array literal are expressions, resolved like any other. Keys of a literal of
+   * a struct type declared at the top of this file are field names: kept as written, never
+   * renamed, not references. Otherwise (a type from elsewhere, which may be a struct or a named
+   * map type) a bare identifier key is kept as written, never renamed, and recorded as a
+   * reference unless a local has its name: at worst an extra dependency, never a missed one.
    */
   private visitKeyedElement(node: number): void {
     const ct = this.ct;
-    const literal = ct.parent[ct.parent[node]!] ?? -1;
-    if (literal !== -1 && ct.typeName(literal) === 'composite_literal') {
-      const type = ct.childByField(literal, 'type');
-      if (type !== -1 && EXPRESSION_KEYED.has(ct.typeName(type))) {
-        this.visitChildren(node);
-        return;
-      }
+    const keys = this.keyKind(ct.parent[node]!);
+    if (keys === 'expression') {
+      this.visitChildren(node);
+      return;
     }
     const key = ct.childByField(node, 'key');
     let ident = -1;
@@ -1075,9 +1137,62 @@ class GoAnalyzer {
       return;
     }
     const name = ct.text(ident);
-    if (name !== '' && name !== '_' && this.lookup(name) === undefined && name !== this.selfName) {
+    if (
+      keys === 'unknown' &&
+      name !== '' &&
+      name !== '_' &&
+      this.lookup(name) === undefined &&
+      name !== this.selfName
+    ) {
       this.addRef(ident, name);
     }
     this.visitOthers(node, [key]);
+  }
+
+  /** What the keys of a `literal_value` are, from the type of the literal it belongs to. */
+  private keyKind(literalValue: number): 'expression' | 'field' | 'unknown' {
+    const ct = this.ct;
+    let type = this.literalType(literalValue, 0);
+    while (type !== -1 && ct.typeName(type) === 'pointer_type') type = ct.namedChildren(type)[0] ?? -1;
+    if (type === -1) return 'unknown';
+    const tn = ct.typeName(type);
+    if (EXPRESSION_KEYED.has(tn)) return 'expression';
+    const base = tn === 'generic_type' ? ct.childByField(type, 'type') : type;
+    if (base === -1 || ct.typeName(base) !== 'type_identifier') return 'unknown';
+    const name = ct.text(base);
+    return this.structTypes.has(name) && this.lookup(name) === undefined ? 'field' : 'unknown';
+  }
+
+  /**
+   * The type node giving a `literal_value` its type: the composite literal's type, or for an
+   * elided inner literal the element, key or value type of the enclosing one; -1 when unknown.
+   */
+  private literalType(literalValue: number, depth: number): number {
+    const ct = this.ct;
+    const parent = ct.parent[literalValue]!;
+    if (parent === -1 || depth > 64) return -1;
+    const pt = ct.typeName(parent);
+    if (pt === 'composite_literal') return ct.childByField(parent, 'type');
+    if (pt !== 'literal_element') return -1;
+    const holder = ct.parent[parent]!;
+    if (holder === -1) return -1;
+    const isKey = ct.fieldName(parent) === 'key';
+    const outer = ct.typeName(holder) === 'keyed_element' ? ct.parent[holder]! : holder;
+    if (outer === -1 || ct.typeName(outer) !== 'literal_value') return -1;
+    let outerType = this.literalType(outer, depth + 1);
+    while (outerType !== -1 && ct.typeName(outerType) === 'pointer_type') {
+      outerType = ct.namedChildren(outerType)[0] ?? -1;
+    }
+    if (outerType === -1) return -1;
+    switch (ct.typeName(outerType)) {
+      case 'slice_type':
+      case 'array_type':
+      case 'implicit_length_array_type':
+        return ct.childByField(outerType, 'element');
+      case 'map_type':
+        return ct.childByField(outerType, isKey ? 'key' : 'value');
+      default:
+        return -1;
+    }
   }
 }

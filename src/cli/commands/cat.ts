@@ -1,6 +1,5 @@
 /** `ccx cat PATH`: a file re-assembled from the store, byte for byte. */
 import type { Command } from 'commander';
-import { cat } from '../../chunking/queries.js';
 import { storeOption, waitOption } from '../program.js';
 import type { CommonOptions } from '../render.js';
 
@@ -13,6 +12,7 @@ export function registerCatCommand(program: Command): void {
     .addOption(storeOption('./.ccx'))
     .addOption(waitOption())
     .action(async (path: string, opts: CommonOptions) => {
+      const { cat } = await import('../../chunking/queries.js');
       const bytes = await cat({ path, store: opts.store, snapshot: opts.snapshot, wait: opts.wait ?? false });
       await new Promise<void>((resolve, reject) =>
         process.stdout.write(bytes, (error) => (error ? reject(error) : resolve())),

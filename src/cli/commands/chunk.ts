@@ -1,7 +1,8 @@
 /** `ccx chunk [DIR]`: options -> chunk() -> summary or manifest JSON. */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { chunk, DEFAULT_MAX_FILE_BYTES } from '../../chunking/chunk.js';
+import type { ChunkResult } from '../../chunking/chunk.js';
+import { DEFAULT_MAX_FILE_BYTES } from '../../chunking/defaults.js';
 import type { Manifest } from '../../manifest.js';
 import { parsePositiveInt, storeOption, waitOption } from '../program.js';
 import { formatCount, formatMs, printJson, shortId } from '../render.js';
@@ -37,8 +38,10 @@ export function registerChunkCommand(program: Command): void {
     .addOption(waitOption())
     .action(async (dir: string, opts: ChunkCliOptions) => {
       const spinner = await startSpinner(opts.quiet === true || opts.json === true);
-      let result: Awaited<ReturnType<typeof chunk>>;
+      let result: ChunkResult;
       try {
+        // Loaded here so that `ccx --help` does not load tree-sitter, LevelDB or the workers.
+        const { chunk } = await import('../../chunking/chunk.js');
         result = await chunk({
           root: dir,
           store: opts.store,

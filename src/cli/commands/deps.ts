@@ -1,6 +1,5 @@
 /** `ccx deps ID`: direct or transitive dependencies, or dependents. */
 import type { Command } from 'commander';
-import { deps } from '../../chunking/queries.js';
 import { storeOption, waitOption } from '../program.js';
 import { type CommonOptions, printJson } from '../render.js';
 
@@ -16,6 +15,7 @@ export function registerDepsCommand(program: Command): void {
     .addOption(storeOption('./.ccx'))
     .addOption(waitOption())
     .action(async (id: string, opts: CommonOptions & { reverse?: boolean; closure?: boolean }) => {
+      const { deps } = await import('../../chunking/queries.js');
       const result = await deps({
         id,
         reverse: opts.reverse === true,

@@ -1,6 +1,5 @@
 /** `ccx log`: snapshots, newest first. */
 import type { Command } from 'commander';
-import { log } from '../../chunking/queries.js';
 import { storeOption, waitOption } from '../program.js';
 import { type CommonOptions, formatCount, printJson, shortId } from '../render.js';
 
@@ -12,6 +11,7 @@ export function registerLogCommand(program: Command): void {
     .addOption(storeOption('./.ccx'))
     .addOption(waitOption())
     .action(async (opts: CommonOptions) => {
+      const { log } = await import('../../chunking/queries.js');
       const entries = await log({ store: opts.store, wait: opts.wait ?? false });
       if (opts.json) {
         printJson(entries);

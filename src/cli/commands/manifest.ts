@@ -1,6 +1,5 @@
 /** `ccx manifest`: the manifest of the newest (or a given) snapshot. */
 import type { Command } from 'commander';
-import { manifest } from '../../chunking/queries.js';
 import { storeOption, waitOption } from '../program.js';
 import { type CommonOptions, formatCount, printJson, shortId } from '../render.js';
 
@@ -13,6 +12,7 @@ export function registerManifestCommand(program: Command): void {
     .addOption(storeOption('./.ccx'))
     .addOption(waitOption())
     .action(async (opts: CommonOptions) => {
+      const { manifest } = await import('../../chunking/queries.js');
       const m = await manifest({ store: opts.store, snapshot: opts.snapshot, wait: opts.wait ?? false });
       if (opts.json) {
         printJson(m);

@@ -1,6 +1,5 @@
 /** `ccx show ID|NAME`: a chunk's code and metadata, or the chunks a name matches. */
 import type { Command } from 'commander';
-import { show } from '../../chunking/queries.js';
 import { storeOption, waitOption } from '../program.js';
 import { type CommonOptions, printJson } from '../render.js';
 
@@ -14,6 +13,7 @@ export function registerShowCommand(program: Command): void {
     .addOption(storeOption('./.ccx'))
     .addOption(waitOption())
     .action(async (query: string, opts: CommonOptions) => {
+      const { show } = await import('../../chunking/queries.js');
       const result = await show({ query, store: opts.store, snapshot: opts.snapshot, wait: opts.wait ?? false });
       if (opts.json) {
         printJson(result);

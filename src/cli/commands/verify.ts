@@ -1,6 +1,5 @@
 /** `ccx verify`: checks the whole store; exit 1 with what is wrong. */
 import type { Command } from 'commander';
-import { verify } from '../../chunking/queries.js';
 import { storeOption, waitOption } from '../program.js';
 import { type CommonOptions, formatCount, printJson } from '../render.js';
 
@@ -12,6 +11,7 @@ export function registerVerifyCommand(program: Command): void {
     .addOption(storeOption('./.ccx'))
     .addOption(waitOption())
     .action(async (opts: CommonOptions) => {
+      const { verify } = await import('../../chunking/queries.js');
       const result = await verify({ store: opts.store, wait: opts.wait ?? false });
       if (opts.json) printJson(result);
       else {
