@@ -11,5 +11,7 @@ const name = process.argv[2] ?? 'rxjs';
 const dir = fetchCorpus(name);
 const store = path.join(root, '.cache', 'stores', name);
 process.stdout.write(`$ ccx chunk ${path.relative(root, dir)} --store ${path.relative(root, store)}\n`);
-execFileSync(process.execPath, [path.join(root, 'bin', 'ccx.js'), 'chunk', dir, '--store', store], { stdio: 'inherit' });
+execFileSync(process.execPath, [path.join(root, 'bin', 'ccx.js'), 'chunk', dir, '--store', store], {
+  stdio: 'inherit',
+});
 process.stdout.write(`\nTry: npx ccx show mergeMap --store ${path.relative(root, store)}\n`);

@@ -3,7 +3,10 @@
  * over these. Formats: shared/spec/manifest.schema.json (manifest), shared/spec/semantic-hash.md
  * (hashes, version `ccx-sh/1`), docs/formats.md (store layout).
  */
+
+export { SourceAnalyzer } from './chunking/analyze.js';
 export { type ChunkOptions, type ChunkResult, chunk, DEFAULT_MAX_FILE_BYTES } from './chunking/chunk.js';
+export { languageForPath } from './chunking/discover.js';
 export {
   cat,
   type DepsOptions,
@@ -13,14 +16,13 @@ export {
   type LogEntry,
   log,
   manifest,
-  type ShowResult,
   type ShownChunk,
+  type ShowResult,
   type SnapshotOptions,
   type StoreOptions,
   show,
   verify,
 } from './chunking/queries.js';
-export { SourceAnalyzer } from './chunking/analyze.js';
 export type {
   ChunkKind,
   ChunkRecord,
@@ -30,8 +32,9 @@ export type {
   Language,
   NameRef,
 } from './chunking/types.js';
-export { languageForPath } from './chunking/discover.js';
 export { CcxError, NotFoundError, StoreError, StoreLockedError, UsageError } from './errors.js';
+export { computeClosureHashes } from './graph/closure.js';
+export { chunkId, resolveGraph } from './graph/resolve.js';
 export {
   HASH_VERSION,
   type Manifest,
@@ -39,5 +42,3 @@ export {
   type ManifestFile,
   type ManifestStats,
 } from './manifest.js';
-export { computeClosureHashes } from './graph/closure.js';
-export { chunkId, resolveGraph } from './graph/resolve.js';

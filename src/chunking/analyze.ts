@@ -4,7 +4,13 @@
  * UTF-16 ranges into byte offsets, lines, the segment partition and hashes.
  */
 import type Parser from 'tree-sitter';
-import { type CompactTree, compactTree, createGrammarTables, ERROR_TYPE_ID, type GrammarTables } from './compact-tree.js';
+import {
+  type CompactTree,
+  compactTree,
+  createGrammarTables,
+  ERROR_TYPE_ID,
+  type GrammarTables,
+} from './compact-tree.js';
 import { hashTokens } from './normalize.js';
 import { createByteOffsetMapper, createLineMapper } from './read-source.js';
 import type {
@@ -85,7 +91,12 @@ export class SourceAnalyzer {
    * that preceded `text` in the file, so byte offsets refer to the file's bytes. Never throws for
    * bad source: a syntax error gives status `parse-error` with what parsed indexed.
    */
-  async analyze(text: string, language: Language, bomBytes: number, fileBytes: number): Promise<FileAnalysis> {
+  async analyze(
+    text: string,
+    language: Language,
+    bomBytes: number,
+    fileBytes: number,
+  ): Promise<FileAnalysis> {
     const { parser, lang } = await this.load(language);
     parser.setLanguage(lang.grammar as Parser.Language);
     const tree = parser.parse(text, undefined, { bufferSize: Math.max(32 * 1024, text.length * 2 + 2) });
@@ -146,7 +157,9 @@ function describeSyntaxError(tree: Parser.Tree, text: string): string {
       const p = cursor.startPosition;
       const where = `line ${p.row + 1}, column ${p.column + 1}`;
       if (cursor.nodeIsMissing) return `syntax error at ${where}: missing ${cursor.nodeType}`;
-      const snippet = text.slice(cursor.startIndex, Math.min(cursor.endIndex, cursor.startIndex + 24)).split('\n')[0];
+      const snippet = text
+        .slice(cursor.startIndex, Math.min(cursor.endIndex, cursor.startIndex + 24))
+        .split('\n')[0];
       return `syntax error at ${where}: unexpected ${JSON.stringify(snippet)}`;
     }
     if (cursor.gotoFirstChild()) continue;
@@ -239,7 +252,9 @@ export function finalize(
  * less the ranges of the chunks nested in it. Empty ranges own nothing.
  */
 function partition(starts: number[], ends: number[]): Segment[] {
-  const order = starts.map((_, i) => i).sort((a, b) => starts[a]! - starts[b]! || ends[b]! - ends[a]! || a - b);
+  const order = starts
+    .map((_, i) => i)
+    .sort((a, b) => starts[a]! - starts[b]! || ends[b]! - ends[a]! || a - b);
   const segments: Segment[] = [];
   const stack: number[] = [];
   let pos = starts[0] ?? 0;

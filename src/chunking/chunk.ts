@@ -82,7 +82,9 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const jobs = Math.max(1, options.jobs ?? availableParallelism());
 
+  const phase = createPhaseTimer();
   const discovery = await discoverFiles(rootAbs, { storePath });
+  phase('discover');
   const store = await openStore(storePath, { wait: options.wait ?? false });
   try {
     const gitInfo = gitFileInfo(
@@ -92,9 +94,17 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
     const work: FileWork[] = await readCandidates(discovery.candidates, maxFileBytes);
     for (const s of discovery.skipped) {
       work.push({
-        file: { path: s.path, language: s.language, sha256: EMPTY_SHA256, bytes: s.bytes, status: 'skipped', reason: s.reason },
+        file: {
+          path: s.path,
+          language: s.language,
+          sha256: EMPTY_SHA256,
+          bytes: s.bytes,
+          status: 'skipped',
+          reason: s.reason,
+        },
       });
     }
+    phase('read');
     const total = work.length;
     let done = 0;
     const progress = () => options.onProgress?.(done, total);
@@ -117,12 +127,14 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
     });
     done = total - misses.length;
     progress();
+    phase('cache lookup');
 
     const newChunks = await analyzeMisses(store, misses, jobs, maxFileBytes, () => {
       done++;
       progress();
     });
 
+    phase('analyze');
     for (const w of work) {
       if (w.analysis !== undefined) {
         w.file.status = w.analysis.status;
@@ -132,9 +144,11 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
 
     const info = await gitInfo;
     await fillFileMetadata(work, rootAbs, info);
+    phase('metadata');
 
     const graphFiles: GraphFile[] = [];
-    for (const w of work) if (w.analysis !== undefined) graphFiles.push({ path: w.file.path, analysis: w.analysis });
+    for (const w of work)
+      if (w.analysis !== undefined) graphFiles.push({ path: w.file.path, analysis: w.analysis });
     graphFiles.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const graph = resolveGraph(graphFiles, {
       root: rootAbs,
@@ -147,16 +161,23 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
         }
       },
     });
+    phase('graph');
     const closureInput: Array<{ id: string; hash: string; deps: string[]; externalDeps: string[] }> = [];
     for (const g of graphFiles) {
       for (const c of g.analysis.chunks) {
         const id = chunkId(g.path, c.localId);
         const links = graph.links.get(id);
-        closureInput.push({ id, hash: c.hash, deps: links?.deps ?? [], externalDeps: links?.externalDeps ?? [] });
+        closureInput.push({
+          id,
+          hash: c.hash,
+          deps: links?.deps ?? [],
+          externalDeps: links?.externalDeps ?? [],
+        });
       }
     }
     const closure = computeClosureHashes(closureInput, graph.lockedVersions);
 
+    phase('closure');
     work.sort((a, b) => (a.file.path < b.file.path ? -1 : a.file.path > b.file.path ? 1 : 0));
     const chunksGraph: SnapshotContent['graph'] = {};
     for (const c of closureInput) chunksGraph[c.id] = [closure.get(c.id)!, c.deps, c.externalDeps];
@@ -192,6 +213,7 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
     const newSnapshot = !unchanged;
     const snapshotParent = unchanged ? headSnapshot.parent : head;
     const snapshotCreatedAt = unchanged ? headSnapshot.createdAt : createdAt;
+    phase('snapshot');
     const analyses = new Map<string, FileAnalysis>();
     for (const w of work) if (w.analysis !== undefined) analyses.set(w.file.path, w.analysis);
     stats.ms = Math.round((performance.now() - started) * 10) / 10;
@@ -204,6 +226,8 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
       analyses,
       stats,
     });
+    phase('manifest');
+    phase(`peak rss ${process.resourceUsage().maxRSS} KiB`);
     return { manifest, storePath, newSnapshot };
   } finally {
     await store.close();
@@ -353,3 +377,20 @@ async function fillFileMetadata(
   }
 }
 
+/**
+ * With `CCX_TIMING=1`, prints how long each phase of a run took to stderr (for profiling; the
+ * benchmark reads it too). Otherwise a no-op.
+ */
+function createPhaseTimer(): (name: string) => void {
+  if (process.env.CCX_TIMING !== '1') return () => undefined;
+  let last = performance.now();
+  return (name) => {
+    const now = performance.now();
+    if (name.startsWith('peak rss')) {
+      process.stderr.write(`ccx timing: ${name}\n`);
+      return;
+    }
+    process.stderr.write(`ccx timing: ${name} ${(now - last).toFixed(0)} ms\n`);
+    last = now;
+  };
+}

@@ -57,7 +57,10 @@ export function decodeEscape(seq: string, keepUnknown: boolean): string {
   if (body.length === 1 && SIMPLE_ESCAPES[c] !== undefined) return SIMPLE_ESCAPES[c]!;
   let m = /^x([0-9a-fA-F]{2})$/.exec(body);
   if (m) return String.fromCharCode(Number.parseInt(m[1]!, 16));
-  m = /^u([0-9a-fA-F]{4})$/.exec(body) ?? /^u\{([0-9a-fA-F]+)\}$/.exec(body) ?? /^U([0-9a-fA-F]{8})$/.exec(body);
+  m =
+    /^u([0-9a-fA-F]{4})$/.exec(body) ??
+    /^u\{([0-9a-fA-F]+)\}$/.exec(body) ??
+    /^U([0-9a-fA-F]{8})$/.exec(body);
   if (m) {
     const cp = Number.parseInt(m[1]!, 16);
     return cp <= 0x10ffff ? String.fromCodePoint(cp) : seq;

@@ -87,7 +87,8 @@ export class WorkerPool {
     const i = this.workers.indexOf(worker);
     if (i !== -1) this.workers.splice(i, 1);
     if (this.workers.length === 0) {
-      for (const pending of this.queue.splice(0)) pending.resolve({ id: pending.request.id, failed: error.message });
+      for (const pending of this.queue.splice(0))
+        pending.resolve({ id: pending.request.id, failed: error.message });
     }
     this.dispatch();
   }

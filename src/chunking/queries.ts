@@ -29,7 +29,10 @@ export function queryStorePath(store: string | undefined): string {
 }
 
 async function withStore<T>(options: StoreOptions, fn: (store: ChunkStore) => Promise<T>): Promise<T> {
-  const store = await openStore(queryStorePath(options.store), { create: false, wait: options.wait ?? false });
+  const store = await openStore(queryStorePath(options.store), {
+    create: false,
+    wait: options.wait ?? false,
+  });
   try {
     return await fn(store);
   } finally {
@@ -41,7 +44,9 @@ async function loadSnapshot(store: ChunkStore, id: string | undefined): Promise<
   if (id === undefined) {
     const newest = (await store.listSnapshots())[0];
     if (newest === undefined) {
-      throw new NotFoundError(`the store ${store.path} has no snapshot yet`, { hint: 'run `ccx chunk DIR` first' });
+      throw new NotFoundError(`the store ${store.path} has no snapshot yet`, {
+        hint: 'run `ccx chunk DIR` first',
+      });
     }
     id = newest.id;
   }
@@ -85,7 +90,9 @@ async function loadManifestFrom(store: ChunkStore, snapshot: Snapshot): Promise<
  * @throws NotFoundError when the store has no such snapshot; StoreError when it cannot be read.
  */
 export async function manifest(options: SnapshotOptions): Promise<Manifest> {
-  return withStore(options, async (store) => loadManifestFrom(store, await loadSnapshot(store, options.snapshot)));
+  return withStore(options, async (store) =>
+    loadManifestFrom(store, await loadSnapshot(store, options.snapshot)),
+  );
 }
 
 /** One line of `ccx log`. */
@@ -127,7 +134,9 @@ export interface ShownChunk extends ManifestChunk {
 }
 
 /** What `ccx show` found: one chunk, or the candidates when the query names several. */
-export type ShowResult = { chunk: ShownChunk; matches?: undefined } | { matches: ManifestChunk[]; chunk?: undefined };
+export type ShowResult =
+  | { chunk: ShownChunk; matches?: undefined }
+  | { matches: ManifestChunk[]; chunk?: undefined };
 
 /**
  * Finds a chunk by id (`src/a.ts#f`), by name (`f`, `Class.method`) or by hash prefix.
@@ -158,7 +167,9 @@ export async function show(options: SnapshotOptions & { query: string }): Promis
 export function findChunks(m: Manifest, query: string): ManifestChunk[] {
   const exact = m.chunks.filter((c) => c.id === query);
   if (exact.length > 0) return exact;
-  const named = m.chunks.filter((c) => c.id.endsWith(`#${query}`) || (c.kind !== 'module' && c.name === query));
+  const named = m.chunks.filter(
+    (c) => c.id.endsWith(`#${query}`) || (c.kind !== 'module' && c.name === query),
+  );
   if (named.length > 0) return named;
   if (/^[0-9a-f]{6,64}$/.test(query)) return m.chunks.filter((c) => c.hash.startsWith(query));
   return [];
@@ -204,9 +215,9 @@ export async function deps(options: DepsOptions): Promise<DepsResult> {
     if (options.reverse) {
       for (const c of m.chunks) {
         for (const d of c.deps) {
-          let list = edges.get(d);
-          if (list === undefined) edges.set(d, (list = []));
-          list.push(c.id);
+          const list = edges.get(d);
+          if (list === undefined) edges.set(d, [c.id]);
+          else list.push(c.id);
         }
       }
     } else {
@@ -247,7 +258,9 @@ export async function cat(options: SnapshotOptions & { path: string }): Promise<
       });
     }
     if (file.status === 'skipped') {
-      throw new NotFoundError(`${wanted} was skipped (${file.reason ?? 'no reason'}), so the store has no copy`);
+      throw new NotFoundError(
+        `${wanted} was skipped (${file.reason ?? 'no reason'}), so the store has no copy`,
+      );
     }
     return store.readFileBytes(file.sha256);
   });

@@ -4,12 +4,12 @@
  */
 import { chunkId } from '../graph/resolve.js';
 import {
+  type FileStatus,
   HASH_VERSION,
   MANIFEST_VERSION,
   type Manifest,
   type ManifestChunk,
   type ManifestStats,
-  type FileStatus,
 } from '../manifest.js';
 import type { FileAnalysis, Language } from './types.js';
 

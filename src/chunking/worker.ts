@@ -6,8 +6,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { SourceAnalyzer } from './analyze.js';
-import { decodeSource } from './read-source.js';
 import type { AnalyzeRequest, AnalyzeResponse } from './pool.js';
+import { decodeSource } from './read-source.js';
 
 // Syntax trees live in native memory that V8 does not see, so it would collect them late and
 // the process would grow by hundreds of MB. Collect explicitly every few MB of source instead.

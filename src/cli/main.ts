@@ -29,13 +29,16 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof CcxError) {
       process.stderr.write(`error: ${error.message}\n`);
       if (error.hint !== undefined) process.stderr.write(`hint: ${error.hint}\n`);
-      if (debug) process.stderr.write(`${error.stack ?? ''}\n${error.cause ? `cause: ${String(error.cause)}\n` : ''}`);
+      if (debug)
+        process.stderr.write(`${error.stack ?? ''}\n${error.cause ? `cause: ${String(error.cause)}\n` : ''}`);
       return 2;
     }
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`error: ${message}\n`);
     process.stderr.write(
-      debug && error instanceof Error ? `${error.stack}\n` : 'hint: this is a bug in ccx; run again with --debug for details\n',
+      debug && error instanceof Error
+        ? `${error.stack}\n`
+        : 'hint: this is a bug in ccx; run again with --debug for details\n',
     );
     return 2;
   }

@@ -13,7 +13,9 @@ import { registerShowCommand } from './commands/show.js';
 import { registerVerifyCommand } from './commands/verify.js';
 
 export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -31,13 +33,14 @@ export function storeOption(defaultText: string): Option {
 
 /** `--wait [ms]`, shared by every command that opens the store. */
 export function waitOption(): Option {
-  return new Option('--wait [ms]', 'wait for a store in use by another process (for ever, or this many ms)').argParser(
-    (v: string) => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected milliseconds');
-      return n;
-    },
-  );
+  return new Option(
+    '--wait [ms]',
+    'wait for a store in use by another process (for ever, or this many ms)',
+  ).argParser((v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected milliseconds');
+    return n;
+  });
 }
 
 /** Builds the `ccx` program with every command registered. */

@@ -3,7 +3,7 @@
  * closure hashes of the in-repo chunks it uses and the external packages it uses (with their
  * locked versions). Dependency cycles are hashed as one strongly connected component.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { HASH_VERSION } from '../manifest.js';
 
 /** A chunk as the closure sees it. */
@@ -24,8 +24,14 @@ export interface ClosureInput {
 function digest(fields: readonly string[]): string {
   let text = '';
   for (const field of fields) text += `${field.length}:${field}`;
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return sha256Hex(text);
 }
+
+/** One-shot `crypto.hash` (Node 20.12+, about twice as fast for small inputs) where it exists. */
+const sha256Hex: (text: string) => string =
+  typeof (crypto as { hash?: unknown }).hash === 'function'
+    ? (text) => crypto.hash('sha256', text, 'hex')
+    : (text) => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

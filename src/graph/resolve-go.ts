@@ -96,19 +96,17 @@ function isTestFile(file: FileNode): boolean {
 }
 
 /**
- * The package name an import path most likely declares when the analyzer's local (its last
- * element) cannot be one: `yaml` for `gopkg.in/yaml.v3`, `errors` for `github.com/x/errors/v2`,
- * `cmp` for `github.com/google/go-cmp`.
+ * The name a Go analyzer binds for an import without an alias: the last path element, skipping
+ * a `/vN` major version, without a `go-` prefix, cut at the first character that cannot be in
+ * an identifier (`yaml` for `gopkg.in/yaml.v3`). Mirrors `defaultImportName` of the Go analyzer.
  */
-function guessPackageName(importPath: string): string {
-  const parts = importPath.split('/');
-  let last = parts[parts.length - 1] ?? importPath;
-  if (/^v\d+$/.test(last) && parts.length > 1) last = parts[parts.length - 2]!;
-  last = last
-    .replace(/\.v\d+$/, '')
-    .replace(/^go-/, '')
-    .replace(/-go$/, '');
-  return last.replace(/[^A-Za-z0-9_]/g, '_');
+function defaultImportName(importPath: string): string {
+  const parts = importPath.split('/').filter((p) => p !== '');
+  let base = parts[parts.length - 1] ?? '';
+  if (/^v\d+$/.test(base) && parts.length > 1) base = parts[parts.length - 2]!;
+  if (base.startsWith('go-')) base = base.slice(3);
+  const cut = base.search(/[^\p{L}\p{Nd}_]/u);
+  return cut < 0 ? base : base.slice(0, cut);
 }
 
 export class GoResolver {
@@ -231,27 +229,24 @@ export class GoResolver {
   }
 
   /**
-   * Adds to the file's import table the names its imports bind when the analyzer's local (the
-   * last path element) is not the package's name: the real package clause of an in-repo
-   * package, a guess for an external one.
+   * Adds to the file's import table the package clause's name of each in-repo package imported
+   * without an alias, where it differs from the name the analyzer guessed from the path
+   * (directory `go-yaml`, `package yaml`; directory `utils-x`, `package utilsx`).
    */
   prepareFile(file: FileNode): void {
     if (this.preparedFiles.has(file)) return;
     this.preparedFiles.add(file);
     for (const binding of file.analysis.imports) {
+      if (binding.local === '' || binding.local === '.' || binding.chunk !== undefined) continue;
       if (
-        binding.local === '' ||
-        binding.local === '_' ||
-        binding.local === '.' ||
-        binding.chunk !== undefined
-      )
+        binding.local !== defaultImportName(binding.specifier) &&
+        binding.local !== baseName(binding.specifier)
+      ) {
         continue;
-      if (binding.local !== baseName(binding.specifier)) continue;
-      const target = this.resolveImport(file, binding.specifier);
-      const name = typeof target === 'string' ? guessPackageName(target) : target.name;
-      if (name !== binding.local && name !== '' && !file.fileImports.has(name)) {
-        file.fileImports.set(name, [binding]);
       }
+      const target = this.resolveImport(file, binding.specifier);
+      if (typeof target === 'string' || target.name === binding.local) continue;
+      if (!file.fileImports.has(target.name)) file.fileImports.set(target.name, [binding]);
     }
   }
 

@@ -78,6 +78,14 @@ function isRelative(specifier: string): boolean {
   );
 }
 
+const SOURCE_EXTENSIONS = new Set(['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs']);
+
+/** A specifier ending in an extension that is not a JavaScript/TypeScript source's. */
+function isAsset(specifier: string): boolean {
+  const ext = path.posix.extname(specifier);
+  return ext !== '' && !SOURCE_EXTENSIONS.has(ext) && /^\.[A-Za-z0-9]+$/.test(ext);
+}
+
 function matchesPattern(pattern: string, specifier: string): boolean {
   const star = pattern.indexOf('*');
   if (star < 0) return pattern === specifier;
@@ -137,6 +145,11 @@ export class JsResolver {
   }
 
   private findModule(dir: string, specifier: string, preferSource: boolean): JsModule {
+    if (specifier === '') return UNRESOLVED;
+    // `https://...`, `npm:x`, `jsr:@std/x`: outside the repository, named as written.
+    if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(specifier) && !specifier.startsWith('node:')) {
+      return { kind: 'external', name: specifier };
+    }
     if (isRelative(specifier)) {
       let rel: string | undefined;
       if (specifier.startsWith('/')) {
@@ -145,7 +158,10 @@ export class JsResolver {
       } else {
         rel = joinPath(dir, specifier);
       }
-      return (rel === undefined ? undefined : this.resolvePath(rel, preferSource, 0)) ?? UNRESOLVED;
+      const found = rel === undefined ? undefined : this.resolvePath(rel, preferSource, 0);
+      if (found !== undefined) return found;
+      // `./data.json`, `./styles.css`: an asset a listing of source files alone does not hold.
+      return isAsset(specifier) ? OPAQUE : UNRESOLVED;
     }
     const config = this.pathsConfigFor(dir);
     if (config?.matcher) {

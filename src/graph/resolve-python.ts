@@ -58,9 +58,15 @@ export class PythonResolver {
   private readonly relativeCache = new Map<string, ModuleResult>();
   private readonly nameCache = new Map<FileNode, Map<string, PyName>>();
 
+  /** Directories with Python files at some depth: the only ones taken for namespace packages. */
+  private readonly pythonDirs = new Set<string>();
+
   constructor(private readonly index: RepoIndex) {
     for (const file of index.files.values()) {
-      if (file.analysis.language === 'python') this.register(file);
+      if (file.analysis.language !== 'python') continue;
+      this.register(file);
+      for (let dir = file.dir; dir !== '' && !this.pythonDirs.has(dir); dir = dirOf(dir))
+        this.pythonDirs.add(dir);
     }
   }
 
@@ -127,7 +133,7 @@ export class PythonResolver {
       result = { file: chosen.file, packageDir: chosen.packageDir };
     } else {
       const dir = dotted.split('.').join('/');
-      if (this.index.dirs.has(dir)) result = { packageDir: dir };
+      if (this.pythonDirs.has(dir)) result = { packageDir: dir };
     }
     this.absoluteCache.set(key, result ?? null);
     return result;
@@ -142,7 +148,7 @@ export class PythonResolver {
     if (init !== undefined) return { file: init, packageDir: base };
     const file = base === '' ? undefined : this.index.files.get(`${base}.py`);
     if (file !== undefined) return { file };
-    if (this.index.dirs.has(base)) return { packageDir: base };
+    if (base === '' || this.pythonDirs.has(base)) return { packageDir: base };
     return undefined;
   }
 
@@ -222,13 +228,15 @@ export class PythonResolver {
   ): PyName | undefined {
     for (let k = longest; k >= 1; k--) {
       const module = this.absolute(from, names.slice(0, k).join('.'));
-      if (module !== undefined) {
-        return this.followMembers(
-          { target: moduleTarget(module), module, found: true },
-          names.slice(k),
-          visiting,
-        );
-      }
+      if (module === undefined) continue;
+      const start: PyName = { target: moduleTarget(module), module, found: true };
+      if (module.file !== undefined || k === names.length)
+        return this.followMembers(start, names.slice(k), visiting);
+      // A namespace directory shares its name with packages elsewhere on `sys.path`
+      // (`google/` here, `google.protobuf` installed): a name not found in it is not ours.
+      const next = this.lookupName(module, names[k]!, visiting);
+      if (!next.found) return undefined;
+      return this.followMembers(next, names.slice(k + 1), visiting);
     }
     return undefined;
   }

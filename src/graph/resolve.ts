@@ -51,9 +51,10 @@ export interface GraphResult {
   warnings: string[];
 }
 
+/** Links as they are collected: unsorted, with repeats. */
 interface LinkSets {
-  deps: Set<string>;
-  externalDeps: Set<string>;
+  deps: string[];
+  externalDeps: string[];
 }
 
 type Family = 'js' | 'python' | 'go';
@@ -82,7 +83,7 @@ export function resolveGraph(files: GraphFile[], context: RepoContext): GraphRes
   const go = new GoResolver(index);
   const sets = new Map<string, LinkSets>();
   for (const file of index.files.values()) {
-    for (const id of file.ids.values()) sets.set(id, { deps: new Set(), externalDeps: new Set() });
+    for (const id of file.ids.values()) sets.set(id, { deps: [], externalDeps: [] });
   }
 
   // Targets are shared objects: most refs resolve to a name resolved before.
@@ -99,8 +100,8 @@ export function resolveGraph(files: GraphFile[], context: RepoContext): GraphRes
 
   const add = (from: string, link: LinkSets, target: Target | undefined): void => {
     if (target === undefined) return;
-    for (const id of target.ids) if (id !== from && sets.has(id)) link.deps.add(id);
-    if (target.external !== undefined) link.externalDeps.add(target.external);
+    for (const id of target.ids) if (id !== from && sets.has(id)) link.deps.push(id);
+    if (target.external !== undefined) link.externalDeps.push(target.external);
   };
 
   for (const file of index.files.values()) {
@@ -131,22 +132,37 @@ export function resolveGraph(files: GraphFile[], context: RepoContext): GraphRes
 
     const addRef = (chunk: ChunkRecord, from: string, link: LinkSets, ref: NameRef): void => {
       const held = file.chunkImports.get(chunk.localId)?.get(ref.name);
-      if (held !== undefined) return addBindings(from, link, held, ref);
+      if (held !== undefined) {
+        addBindings(from, link, held, ref);
+        return;
+      }
       const local = file.topLevel.get(ref.name);
-      if (local !== undefined) return add(from, link, single(idOf(file, local)));
+      if (local !== undefined) {
+        add(from, link, single(idOf(file, local)));
+        return;
+      }
       const imported = file.fileImports.get(ref.name);
-      if (imported !== undefined) return addBindings(from, link, imported, ref);
+      if (imported !== undefined) {
+        addBindings(from, link, imported, ref);
+        return;
+      }
       if (family === 'go') {
         const id = go.resolvePackageName(file, ref.name);
-        if (id !== undefined) return add(from, link, single(id));
+        if (id !== undefined) {
+          add(from, link, single(id));
+          return;
+        }
       }
       if (file.starImports.length === 0) return;
-      if (family === 'python') return add(from, link, python.resolveStar(file, ref.name));
-      if (family === 'go') {
+      if (family === 'python') add(from, link, python.resolveStar(file, ref.name));
+      else if (family === 'go') {
         // A later dot import cannot shadow an earlier one in Go (it would not compile): any order.
         for (const star of file.starImports) {
           const found = go.resolveDotImport(file, star, ref.name);
-          if (found !== undefined) return add(from, link, found);
+          if (found !== undefined) {
+            add(from, link, found);
+            return;
+          }
         }
       }
     };
@@ -207,11 +223,18 @@ export function resolveGraph(files: GraphFile[], context: RepoContext): GraphRes
 
   const links = new Map<string, ChunkLinks>();
   for (const [id, link] of sets) {
-    links.set(id, {
-      deps: link.deps.size === 0 ? [] : [...link.deps].sort(),
-      externalDeps: link.externalDeps.size === 0 ? [] : [...link.externalDeps].sort(),
-    });
+    links.set(id, { deps: sortedUnique(link.deps), externalDeps: sortedUnique(link.externalDeps) });
   }
   const lockedVersions = readLockedVersions(index, go);
   return { links, lockedVersions, warnings: index.warnings() };
+}
+
+/** Sorts in place (code-unit order) and drops repeats. */
+function sortedUnique(list: string[]): string[] {
+  if (list.length < 2) return list;
+  list.sort();
+  let unique = 1;
+  for (let i = 1; i < list.length; i++) if (list[i] !== list[unique - 1]) list[unique++] = list[i]!;
+  list.length = unique;
+  return list;
 }

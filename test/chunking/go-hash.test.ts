@@ -449,6 +449,12 @@ describe('Go module hash', () => {
     expect(b.hash).toBe(a.hash);
   });
 
+  it('does not depend on how type declarations are grouped', async () => {
+    const a = await mod('package p\n\ntype (\n\tA int\n\tB string\n)\n');
+    const b = await mod('package p\n\ntype A int\n\ntype B string\n');
+    expect(b.hash).toBe(a.hash);
+  });
+
   it('changes with a top-level value or an import', async () => {
     const a = await mod('package p\n\nimport "fmt"\n\nvar x = 1\n');
     expect((await mod('package p\n\nimport "fmt"\n\nvar x = 2\n')).hash).not.toBe(a.hash);

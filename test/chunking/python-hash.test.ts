@@ -15,8 +15,10 @@ async function analyzePy(text: string): Promise<FileAnalysis> {
 /** The chunk `localId` of `code` (default: the first chunk after the module). */
 async function chunkOf(code: string, localId?: string): Promise<ChunkRecord> {
   const analysis = await analyzePy(code);
-  const found = localId === undefined ? analysis.chunks[1] : analysis.chunks.find((c) => c.localId === localId);
-  if (found === undefined) throw new Error(`no chunk ${localId} in: ${analysis.chunks.map((c) => c.localId)}`);
+  const found =
+    localId === undefined ? analysis.chunks[1] : analysis.chunks.find((c) => c.localId === localId);
+  if (found === undefined)
+    throw new Error(`no chunk ${localId} in: ${analysis.chunks.map((c) => c.localId)}`);
   return found;
 }
 
@@ -63,7 +65,7 @@ const EQUAL: Pair[] = [
     id: '',
   },
   {
-    rule: "string quote spellings: 'a' \"a\" '''a''' \"\"\"a\"\"\"",
+    rule: 'string quote spellings: \'a\' "a" \'\'\'a\'\'\' """a"""',
     a: `def f():\n    return ['a', 'a', 'a', 'it\\'s']\n`,
     b: `def f():\n    return ["a", '''a''', """a""", "it's"]\n`,
   },
@@ -214,6 +216,11 @@ const EQUAL: Pair[] = [
     b: 'def f():\n    n = 0\n    def inc():\n        nonlocal n\n        n += 1\n        return n\n    return inc\n',
   },
   {
+    rule: 'renamed locals inside f-string substitutions and nested format specs',
+    a: "def f(x):\n    width = 3\n    return f'{x:>{width}} {width!r}'\n",
+    b: "def f(x):\n    w = 3\n    return f'{x:>{w}} {w!r}'\n",
+  },
+  {
     rule: 'a name assigned anywhere in the function is local throughout',
     a: 'def f():\n    print(x)\n    x = 1\n',
     b: 'def f():\n    print(y)\n    y = 1\n',
@@ -291,7 +298,11 @@ const DIFFERENT: Pair[] = [
 `,
     b: "def f():\n    return 'q'\n",
   },
-  { rule: 'an f-string vs a plain string', a: "def f(x):\n    return f'{x}'\n", b: "def f(x):\n    return '{x}'\n" },
+  {
+    rule: 'an f-string vs a plain string',
+    a: "def f(x):\n    return f'{x}'\n",
+    b: "def f(x):\n    return '{x}'\n",
+  },
   {
     rule: 'an f-string format spec',
     a: "def f(x):\n    return f'{x:>10}'\n",
@@ -330,7 +341,11 @@ const DIFFERENT: Pair[] = [
   { rule: 'the order of parameters', a: 'def f(a, b):\n    return a\n', b: 'def f(b, a):\n    return a\n' },
   { rule: 'a default value', a: 'def f(a=1):\n    return a\n', b: 'def f(a=2):\n    return a\n' },
   { rule: 'a parameter name', a: 'def f(a):\n    return a\n', b: 'def f(b):\n    return b\n' },
-  { rule: 'a lambda parameter name', a: 'def f():\n    return lambda x: x\n', b: 'def f():\n    return lambda y: y\n' },
+  {
+    rule: 'a lambda parameter name',
+    a: 'def f():\n    return lambda x: x\n',
+    b: 'def f():\n    return lambda y: y\n',
+  },
   { rule: '*args vs a plain parameter', a: 'def f(*a):\n    return a\n', b: 'def f(a):\n    return a\n' },
   {
     rule: 'keyword-only vs positional',
@@ -338,7 +353,11 @@ const DIFFERENT: Pair[] = [
     b: 'def f(a, b):\n    return a\n',
   },
   { rule: 'a positional-only marker', a: 'def f(a, /):\n    return a\n', b: 'def f(a):\n    return a\n' },
-  { rule: 'a parameter annotation', a: 'def f(a: int):\n    return a\n', b: 'def f(a: str):\n    return a\n' },
+  {
+    rule: 'a parameter annotation',
+    a: 'def f(a: int):\n    return a\n',
+    b: 'def f(a: str):\n    return a\n',
+  },
   { rule: 'a return annotation', a: 'def f() -> int:\n    return 1\n', b: 'def f() -> str:\n    return 1\n' },
   {
     rule: 'a local variable annotation',
@@ -510,7 +529,12 @@ const OTHER_INTERFACE: InterfacePair[] = [
   { rule: 'a parameter added', a: 'def f(a):\n    pass\n', b: 'def f(a, b):\n    pass\n', id: 'f' },
   { rule: 'whether it has a default', a: 'def f(a):\n    pass\n', b: 'def f(a=1):\n    pass\n', id: 'f' },
   { rule: 'an annotation', a: 'def f(a: int):\n    pass\n', b: 'def f(a: str):\n    pass\n', id: 'f' },
-  { rule: 'the return annotation', a: 'def f() -> int:\n    pass\n', b: 'def f() -> str:\n    pass\n', id: 'f' },
+  {
+    rule: 'the return annotation',
+    a: 'def f() -> int:\n    pass\n',
+    b: 'def f() -> str:\n    pass\n',
+    id: 'f',
+  },
   { rule: 'keyword-only', a: 'def f(a, b):\n    pass\n', b: 'def f(a, *, b):\n    pass\n', id: 'f' },
   { rule: 'positional-only', a: 'def f(a, b):\n    pass\n', b: 'def f(a, /, b):\n    pass\n', id: 'f' },
   { rule: '**kwargs', a: 'def f(a):\n    pass\n', b: 'def f(a, **kw):\n    pass\n', id: 'f' },

@@ -8,7 +8,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProgram } from '../../src/cli/program.js';
 import type { Manifest } from '../../src/manifest.js';
-import { copyFixture, manifestValidator, REPO_ROOT, removeTemps, runCcx, runCcxBytes } from '../helpers/cli.js';
+import {
+  copyFixture,
+  manifestValidator,
+  REPO_ROOT,
+  removeTemps,
+  runCcx,
+  runCcxBytes,
+} from '../helpers/cli.js';
 
 afterAll(removeTemps);
 
@@ -17,7 +24,8 @@ describe('ccx --help and --version', () => {
     const r = await runCcx(['--help']);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toBe(createProgram().helpInformation());
-    for (const cmd of ['chunk', 'manifest', 'log', 'show', 'deps', 'cat', 'verify']) expect(r.stdout).toContain(cmd);
+    for (const cmd of ['chunk', 'manifest', 'log', 'show', 'deps', 'cat', 'verify'])
+      expect(r.stdout).toContain(cmd);
   });
 
   it('prints the version from package.json', async () => {
@@ -147,6 +155,7 @@ describe('ccx chunk on the mixed fixture', () => {
     const one = await runCcx(['show', 'greet', '--store', store]);
     expect(one.exitCode).toBe(0);
     expect(one.stdout).toContain('src/ünïcode.ts#greet');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the chunk's source text contains a template literal
     expect(one.stdout).toContain('héllo ${name} 🚀');
     const many = await runCcx(['show', 'area', '--store', store]);
     expect(many.exitCode).toBe(0);
@@ -209,7 +218,9 @@ describe('ccx chunk on bad input', () => {
     expectOnce('py/loop-a.py', /loop/);
     expectOnce('py/broken.py', /syntax error/);
     expect(r.stdout).toMatch(/chunked .*: 19 files \(12 ok, 1 with parse errors, 6 skipped\)/);
-    const m = JSON.parse((await runCcx(['manifest', '--json', '--store', path.join(root, '.ccx')])).stdout) as Manifest;
+    const m = JSON.parse(
+      (await runCcx(['manifest', '--json', '--store', path.join(root, '.ccx')])).stdout,
+    ) as Manifest;
     expect(m.files.find((f) => f.path === 'src/a.ts')?.status).toBe('ok');
     const strict = await runCcx(['chunk', root, '--max-file-bytes', '4096', '--strict', '--quiet']);
     expect(strict.exitCode).toBe(1);

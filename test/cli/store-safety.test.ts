@@ -19,7 +19,9 @@ async function holdStore(store: string): Promise<ChildProcess> {
     process.stdout.write('held\\n');
     setInterval(() => {}, 1000);
   `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
       if (d.toString().includes('held')) resolve();
@@ -51,29 +53,33 @@ describe('a store in use by another process', () => {
       holder.kill('SIGKILL');
     }
     expect((await runCcx(['verify', '--store', store])).exitCode).toBe(0);
-  });
+  }, 300_000);
 });
 
 describe('a run killed halfway', () => {
   it('leaves earlier snapshots intact and the store verifiable, whenever it is killed', async () => {
     // A tree big enough that a run takes a while: the fixture copied many times over.
     const root = path.join(makeTemp(), 'big');
-    for (let i = 0; i < 40; i++) cpSync(path.join(REPO_ROOT, 'fixtures/chunk/mixed'), path.join(root, `copy${i}`), { recursive: true });
+    for (let i = 0; i < 40; i++)
+      cpSync(path.join(REPO_ROOT, 'fixtures/chunk/mixed'), path.join(root, `copy${i}`), { recursive: true });
     const store = path.join(root, '.ccx');
     const first = await runCcx(['chunk', root, '--quiet']);
     expect(first.exitCode).toBe(0);
     const log0 = (await runCcx(['log', '--json', '--store', store])).stdout;
     const firstId = (JSON.parse(log0) as Array<{ id: string }>)[0]!.id;
-    for (const [i, delayMs] of [40, 120, 250, 400, 700].entries()) {
+    for (const [i, delayMs] of [60, 250, 600].entries()) {
       // Change some files so the run has new work to store, then kill it after delayMs.
-      for (let k = 0; k < 40; k += 3) appendFileSync(path.join(root, `copy${k}`, 'src', 'a.ts'), `\nexport const v${i}_${k} = ${i};\n`);
+      for (let k = 0; k < 24; k += 3)
+        appendFileSync(path.join(root, `copy${k}`, 'src', 'a.ts'), `\nexport const v${i}_${k} = ${i};\n`);
       const child = spawn(process.execPath, [CCX_BIN, 'chunk', root, '--quiet'], { stdio: 'ignore' });
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       child.kill('SIGKILL');
       await new Promise((resolve) => child.on('close', resolve));
       const verify = await runCcx(['verify', '--store', store]);
       expect(verify.stdout, `killed after ${delayMs} ms`).toContain('store ok');
-      const log = JSON.parse((await runCcx(['log', '--json', '--store', store])).stdout) as Array<{ id: string }>;
+      const log = JSON.parse((await runCcx(['log', '--json', '--store', store])).stdout) as Array<{
+        id: string;
+      }>;
       expect(log.map((e) => e.id)).toContain(firstId);
       const cat = await runCcx(['cat', 'copy0/src/types.ts', '--snapshot', firstId, '--store', store]);
       expect(cat.exitCode).toBe(0);
@@ -83,5 +89,5 @@ describe('a run killed halfway', () => {
     const last = await runCcx(['chunk', root, '--json']);
     expect(last.exitCode).toBe(0);
     expect((await runCcx(['verify', '--store', store])).exitCode).toBe(0);
-  });
+  }, 300_000);
 });

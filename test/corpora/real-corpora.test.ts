@@ -6,11 +6,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+// @ts-expect-error -- a plain .mjs script without type declarations
+import { fetchCorpus } from '../../scripts/fetch-corpus.mjs';
 import type { Manifest } from '../../src/manifest.js';
 import { openStore } from '../../src/store/store.js';
 import { makeTemp, manifestValidator, removeTemps, runCcx } from '../helpers/cli.js';
-// @ts-expect-error -- a plain .mjs script without type declarations
-import { fetchCorpus } from '../../scripts/fetch-corpus.mjs';
 
 afterAll(removeTemps);
 

@@ -3,7 +3,12 @@ import { type ClosureInput, computeClosureHashes } from '../../src/graph/closure
 import { resolveGraph } from '../../src/graph/resolve.js';
 import { analysis, exportLocal, imp, repo, sha } from './helpers.js';
 
-function node(id: string, deps: string[] = [], externalDeps: string[] = [], hash = sha(`body ${id}`)): ClosureInput {
+function node(
+  id: string,
+  deps: string[] = [],
+  externalDeps: string[] = [],
+  hash = sha(`body ${id}`),
+): ClosureInput {
   return { id, hash, deps, externalDeps };
 }
 
@@ -81,13 +86,24 @@ describe('computeClosureHashes', () => {
   });
 
   it('does not depend on ids (paths) outside cycles', () => {
-    const a = closures([node('src/a.ts#f', ['src/b.ts#g'], [], sha('f')), node('src/b.ts#g', [], [], sha('g'))]);
-    const b = closures([node('lib/x.ts#f', ['lib/y.ts#g'], [], sha('f')), node('lib/y.ts#g', [], [], sha('g'))]);
+    const a = closures([
+      node('src/a.ts#f', ['src/b.ts#g'], [], sha('f')),
+      node('src/b.ts#g', [], [], sha('g')),
+    ]);
+    const b = closures([
+      node('lib/x.ts#f', ['lib/y.ts#g'], [], sha('f')),
+      node('lib/y.ts#g', [], [], sha('g')),
+    ]);
     expect(b.get('lib/x.ts#f')).toBe(a.get('src/a.ts#f'));
   });
 
   it('hashes a cycle as one component that every member covers', () => {
-    const cycle = [node('even', ['odd']), node('odd', ['even', 'leaf']), node('leaf'), node('caller', ['even'])];
+    const cycle = [
+      node('even', ['odd']),
+      node('odd', ['even', 'leaf']),
+      node('leaf'),
+      node('caller', ['even']),
+    ];
     const before = closures(cycle);
     expect(before.get('even')).not.toBe(before.get('odd'));
     for (const changed of ['even', 'odd', 'leaf']) {
@@ -97,7 +113,12 @@ describe('computeClosureHashes', () => {
       expect(after.get('caller')).not.toBe(before.get('caller'));
     }
     // The edge leaving the cycle moves from one member to the other: still a different component.
-    const moved = closures([node('even', ['odd', 'leaf']), node('odd', ['even']), node('leaf'), node('caller', ['even'])]);
+    const moved = closures([
+      node('even', ['odd', 'leaf']),
+      node('odd', ['even']),
+      node('leaf'),
+      node('caller', ['even']),
+    ]);
     expect(moved.get('even')).not.toBe(before.get('even'));
   });
 

@@ -65,7 +65,10 @@ function chunk(spec: ChunkSpec): ChunkRecord {
 
 /** A FileAnalysis with a module chunk first and the chunks given. */
 export function analysis(spec: FileSpec = {}): FileAnalysis {
-  const chunks = [chunk({ id: '', kind: 'module', refs: spec.moduleRefs ?? [] }), ...(spec.chunks ?? []).map(chunk)];
+  const chunks = [
+    chunk({ id: '', kind: 'module', refs: spec.moduleRefs ?? [] }),
+    ...(spec.chunks ?? []).map(chunk),
+  ];
   const topLevel: Record<string, string> = {};
   if (spec.topLevel !== undefined) Object.assign(topLevel, spec.topLevel);
   else for (const c of spec.chunks ?? []) if (!c.id.includes('.')) topLevel[c.id] = c.id;

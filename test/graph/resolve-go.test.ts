@@ -40,10 +40,16 @@ describe('resolveGraph: Go', () => {
       { 'go.mod': GO_MOD },
     );
     const deps = (id: string) => result.links.get(id)!.deps;
-    expect(deps('server/server.go#Server.Start')).toEqual(['server/listen.go', 'server/listen.go#Server.listen']);
+    expect(deps('server/server.go#Server.Start')).toEqual([
+      'server/listen.go',
+      'server/listen.go#Server.listen',
+    ]);
     expect(deps('server/listen.go#Server.listen')).toEqual(['server/listen.go#helper']);
     // A type depends on its methods in every file of the package.
-    expect(deps('server/server.go#Server')).toEqual(['server/listen.go#Server.listen', 'server/server.go#Server.Start']);
+    expect(deps('server/server.go#Server')).toEqual([
+      'server/listen.go#Server.listen',
+      'server/server.go#Server.Start',
+    ]);
   });
 
   it('resolves in-module imports through go.mod and names externals by import path with versions', () => {
@@ -52,20 +58,31 @@ describe('resolveGraph: Go', () => {
         'util/strings.go': go('util', { chunks: [{ id: 'Reverse' }] }),
         'util/other.go': go('util', { chunks: [{ id: 'Helper' }] }),
         'go-yaml/yaml.go': go('yaml', { chunks: [{ id: 'Parse' }] }),
+        'utils-x/u.go': go('utilsx', { chunks: [{ id: 'U' }] }),
         'cmd/main.go': go('main', {
           chunks: [
             {
               id: 'main',
-              refs: ['util.Reverse', 'u2.Helper', 'yaml.Parse', 'fmt.Println', 'errors.Wrap', 'yamlv3.Unmarshal', 'http.Get'],
+              refs: [
+                'util.Reverse',
+                'u2.Helper',
+                'yaml.Parse',
+                'utilsx.U',
+                'fmt.Println',
+                'errors.Wrap',
+                'yamlv3.Unmarshal',
+                'http.Get',
+              ],
             },
           ],
           imports: [
             imp('util', 'example.com/app/util', '*'),
             imp('u2', 'example.com/app/util', '*'),
-            imp('go-yaml', 'example.com/app/go-yaml', '*'),
+            // The analyzer guesses `yaml` and `utils` from the paths; `utils-x` declares `package utilsx`.
+            imp('yaml', 'example.com/app/go-yaml', '*'),
+            imp('utils', 'example.com/app/utils-x', '*'),
             imp('fmt', 'fmt', '*'),
             imp('errors', 'github.com/pkg/errors', '*'),
-            imp('yaml.v3', 'gopkg.in/yaml.v3', '*'),
             imp('yamlv3', 'gopkg.in/yaml.v3', '*'),
             imp('http', 'net/http', '*'),
             imp('', 'example.com/app/util', '*'),
@@ -75,10 +92,20 @@ describe('resolveGraph: Go', () => {
       { 'go.mod': GO_MOD },
     );
     const links = result.links.get('cmd/main.go#main')!;
-    expect(links.deps).toEqual(['go-yaml/yaml.go#Parse', 'util/other.go#Helper', 'util/strings.go#Reverse']);
+    expect(links.deps).toEqual([
+      'go-yaml/yaml.go#Parse',
+      'util/other.go#Helper',
+      'util/strings.go#Reverse',
+      'utils-x/u.go#U',
+    ]);
     expect(links.externalDeps).toEqual(['fmt', 'github.com/pkg/errors', 'gopkg.in/yaml.v3', 'net/http']);
     // The module chunk holds the imports; a blank import loads every file of the package.
-    expect(result.links.get('cmd/main.go')!.deps).toEqual(['go-yaml/yaml.go', 'util/other.go', 'util/strings.go']);
+    expect(result.links.get('cmd/main.go')!.deps).toEqual([
+      'go-yaml/yaml.go',
+      'util/other.go',
+      'util/strings.go',
+      'utils-x/u.go',
+    ]);
     expect(result.lockedVersions.get('github.com/pkg/errors')).toBe('v0.9.1');
     expect(result.lockedVersions.get('gopkg.in/yaml.v3')).toBe('v3.0.1');
     expect(result.lockedVersions.has('fmt')).toBe(false);
@@ -98,7 +125,8 @@ describe('resolveGraph: Go', () => {
       },
       {
         'go.mod': 'module example.com/app\nrequire github.com/x/y v1.0.0\n',
-        'tools/go.mod': 'module example.com/tools\nrequire (\n  github.com/x/y v1.0.0\n  github.com/x/y/z v2.0.0\n)\n',
+        'tools/go.mod':
+          'module example.com/tools\nrequire (\n  github.com/x/y v1.0.0\n  github.com/x/y/z v2.0.0\n)\n',
       },
     );
     expect(result.lockedVersions.get('github.com/x/y/sub')).toBe('v1.0.0');
@@ -123,7 +151,10 @@ describe('resolveGraph: Go', () => {
       { 'go.mod': GO_MOD },
     );
     expect(result.links.get('lib/lib.go#Do')!.deps).toEqual([]);
-    expect(result.links.get('lib/lib_test.go#TestDo')!.deps).toEqual(['lib/export_test.go#testHelper', 'lib/lib.go#Do']);
+    expect(result.links.get('lib/lib_test.go#TestDo')!.deps).toEqual([
+      'lib/export_test.go#testHelper',
+      'lib/lib.go#Do',
+    ]);
     expect(result.links.get('lib/internal_test.go#TestInternal')!.deps).toEqual([
       'lib/export_test.go#testHelper',
       'lib/lib.go#Do',

@@ -65,8 +65,16 @@ describe('resolveGraph: JavaScript and TypeScript', () => {
       'cjs.js': analysis({ language: 'javascript', chunks: [{ id: 'helper' }] }),
       'use.js': analysis({
         language: 'javascript',
-        chunks: [{ id: 'a', refs: ['helper'] }, { id: 'b', refs: ['other'] }, { id: 'c', refs: ['m.helper'] }],
-        imports: [imp('helper', './cjs.js', 'helper'), imp('other', './cjs.js', 'nope'), imp('m', './cjs.js', '*')],
+        chunks: [
+          { id: 'a', refs: ['helper'] },
+          { id: 'b', refs: ['other'] },
+          { id: 'c', refs: ['m.helper'] },
+        ],
+        imports: [
+          imp('helper', './cjs.js', 'helper'),
+          imp('other', './cjs.js', 'nope'),
+          imp('m', './cjs.js', '*'),
+        ],
       }),
     });
     expect(deps(result, 'use.js#a')).toEqual(['cjs.js#helper']);
@@ -81,7 +89,11 @@ describe('resolveGraph: JavaScript and TypeScript', () => {
         'src/b.tsx': analysis({ language: 'tsx', chunks: [{ id: 'b' }], exports: [exportLocal('b')] }),
         'src/c.mts': analysis({ chunks: [{ id: 'c' }], exports: [exportLocal('c')] }),
         'src/dir/index.ts': analysis({ chunks: [{ id: 'd' }], exports: [exportLocal('d')] }),
-        'src/pkg/lib/main.js': analysis({ language: 'javascript', chunks: [{ id: 'p' }], exports: [exportLocal('p')] }),
+        'src/pkg/lib/main.js': analysis({
+          language: 'javascript',
+          chunks: [{ id: 'p' }],
+          exports: [exportLocal('p')],
+        }),
         'src/types.d.ts': analysis({ chunks: [{ id: 'T', kind: 'interface' }], exports: [exportLocal('T')] }),
         'src/use.ts': analysis({
           chunks: [{ id: 'u', refs: ['a', 'b', 'c', 'd', 'p', 'T', 'data'] }],
@@ -93,6 +105,7 @@ describe('resolveGraph: JavaScript and TypeScript', () => {
             imp('p', './pkg', 'p'),
             imp('T', './types', 'T'),
             imp('data', './data.json', 'default'),
+            imp('logo', './logo.svg', 'default'),
           ],
         }),
       },
@@ -106,7 +119,8 @@ describe('resolveGraph: JavaScript and TypeScript', () => {
       'src/pkg/lib/main.js#p',
       'src/types.d.ts#T',
     ]);
-    // A JSON file is in the repo but has no chunks: no edge, no warning.
+    // A JSON file is in the repo but has no chunks: no edge, no warning; nor for an asset the
+    // listing does not hold.
     expect(result.warnings).toEqual([]);
   });
 
@@ -115,7 +129,11 @@ describe('resolveGraph: JavaScript and TypeScript', () => {
       'a.ts': analysis({ chunks: [{ id: 'x' }], exports: [exportLocal('x')] }),
       'a.js': analysis({ language: 'javascript', chunks: [{ id: 'x' }], exports: [exportLocal('x')] }),
       'use.ts': analysis({ chunks: [{ id: 'u', refs: ['x'] }], imports: [imp('x', './a.js', 'x')] }),
-      'use.mjs': analysis({ language: 'javascript', chunks: [{ id: 'u', refs: ['x'] }], imports: [imp('x', './a.js', 'x')] }),
+      'use.mjs': analysis({
+        language: 'javascript',
+        chunks: [{ id: 'u', refs: ['x'] }],
+        imports: [imp('x', './a.js', 'x')],
+      }),
     });
     expect(deps(result, 'use.ts#u')).toEqual(['a.ts#x']);
     expect(deps(result, 'use.mjs#u')).toEqual(['a.js#x']);
@@ -148,7 +166,11 @@ describe('resolveGraph: JavaScript and TypeScript', () => {
       Object.fromEntries(configs.map((c) => [c, readFileSync(path.join(root, c), 'utf8')])),
       root,
     );
-    expect(deps(result, 'src/app.ts#main')).toEqual(['shared/index.ts#s', 'src/lib/x.ts#x', 'src/utils/y.ts#y']);
+    expect(deps(result, 'src/app.ts#main')).toEqual([
+      'shared/index.ts#s',
+      'src/lib/x.ts#x',
+      'src/utils/y.ts#y',
+    ]);
     expect(externals(result, 'src/app.ts#main')).toEqual(['react']);
     // The nearest tsconfig applies: the root's `@lib/*` does not reach packages/app.
     expect(deps(result, 'packages/app/main.ts#m')).toEqual(['packages/app/src/z.ts#z']);
@@ -160,10 +182,18 @@ describe('resolveGraph: JavaScript and TypeScript', () => {
   it('follows barrel re-exports: export {x} from, export *, chains, export * as ns', () => {
     const result = graph({
       'impl/x.ts': analysis({ chunks: [{ id: 'x' }], exports: [exportLocal('x')] }),
-      'impl/y.ts': analysis({ chunks: [{ id: 'y' }, { id: 'yy' }], exports: [exportLocal('y'), exportLocal('yy')] }),
+      'impl/y.ts': analysis({
+        chunks: [{ id: 'y' }, { id: 'yy' }],
+        exports: [exportLocal('y'), exportLocal('yy')],
+      }),
       'impl/z.ts': analysis({ chunks: [{ id: 'zf' }], exports: [exportLocal('zf')] }),
       'impl/index.ts': analysis({
-        exports: [reexport('x', './x'), reexport('renamedY', './y', 'y'), reexport('*', './y', '*'), reexport('z', './z', '*')],
+        exports: [
+          reexport('x', './x'),
+          reexport('renamedY', './y', 'y'),
+          reexport('*', './y', '*'),
+          reexport('z', './z', '*'),
+        ],
       }),
       'barrel.ts': analysis({ exports: [reexport('*', './impl', '*')] }),
       'use.ts': analysis({
@@ -227,7 +257,13 @@ describe('resolveGraph: JavaScript and TypeScript', () => {
         ],
       }),
     });
-    expect(externals(result, 'use.ts#u')).toEqual(['@scope/pkg', 'lodash', 'node:fs', 'node:test', 'query-string']);
+    expect(externals(result, 'use.ts#u')).toEqual([
+      '@scope/pkg',
+      'lodash',
+      'node:fs',
+      'node:test',
+      'query-string',
+    ]);
     expect(deps(result, 'use.ts#u')).toEqual([]);
   });
 
@@ -237,7 +273,11 @@ describe('resolveGraph: JavaScript and TypeScript', () => {
       'lazy.ts': analysis({ chunks: [{ id: 'l' }] }),
       'main.ts': analysis({
         chunks: [{ id: 'load' }],
-        imports: [imp('', './polyfill', '*'), imp('', 'reflect-metadata', '*'), imp('', './lazy', '*', 'load')],
+        imports: [
+          imp('', './polyfill', '*'),
+          imp('', 'reflect-metadata', '*'),
+          imp('', './lazy', '*', 'load'),
+        ],
       }),
     });
     expect(deps(result, 'main.ts')).toEqual(['polyfill.ts']);
@@ -295,7 +335,10 @@ describe('resolveGraph: JavaScript and TypeScript', () => {
     });
     expect(Object.fromEntries(v3.lockedVersions)).toEqual({ lodash: '4.17.21', '@scope/pkg': '1.2.3' });
     const v1 = graph(files, {
-      'package-lock.json': JSON.stringify({ lockfileVersion: 1, dependencies: { lodash: { version: '4.0.0' } } }),
+      'package-lock.json': JSON.stringify({
+        lockfileVersion: 1,
+        dependencies: { lodash: { version: '4.0.0' } },
+      }),
     });
     expect(Object.fromEntries(v1.lockedVersions)).toEqual({ lodash: '4.0.0' });
   });
@@ -304,7 +347,11 @@ describe('resolveGraph: JavaScript and TypeScript', () => {
     const { files, context } = repo(
       {
         'src/pkg/main.js': analysis({ language: 'javascript', chunks: [{ id: 'p' }] }),
-        'src/use.js': analysis({ language: 'javascript', chunks: [{ id: 'u', refs: ['p'] }], imports: [imp('p', './pkg', 'p')] }),
+        'src/use.js': analysis({
+          language: 'javascript',
+          chunks: [{ id: 'u', refs: ['p'] }],
+          imports: [imp('p', './pkg', 'p')],
+        }),
       },
       {},
       '/nonexistent',

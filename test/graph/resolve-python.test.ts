@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { resolveGraph } from '../../src/graph/resolve.js';
 import type { FileSpec } from './helpers.js';
 import { analysis, imp, repo } from './helpers.js';
-import { resolveGraph } from '../../src/graph/resolve.js';
 
 const py = (spec: FileSpec = {}) => analysis({ language: 'python', ...spec });
 
@@ -80,7 +80,11 @@ describe('resolveGraph: Python', () => {
         imports: [imp('helper', 'pkg', 'helper'), imp('impl', 'pkg', 'impl'), imp('x', 'loop', 'x')],
       }),
     });
-    expect(result.links.get('main.py#m')!.deps).toEqual(['loop/__init__.py', 'pkg/impl.py#helper', 'pkg/impl.py#other']);
+    expect(result.links.get('main.py#m')!.deps).toEqual([
+      'loop/__init__.py',
+      'pkg/impl.py#helper',
+      'pkg/impl.py#other',
+    ]);
   });
 
   it('resolves names through `from m import *`, the later star import first', () => {
@@ -109,7 +113,10 @@ describe('resolveGraph: Python', () => {
           ],
         }),
       },
-      { 'requirements.txt': 'numpy==1.26.4  # pinned\nrequests>=2\nTyping-Extensions[x]==4.12.0 ; python_version<"3.11"\n' },
+      {
+        'requirements.txt':
+          'numpy==1.26.4  # pinned\nrequests>=2\nTyping-Extensions[x]==4.12.0 ; python_version<"3.11"\n',
+      },
     );
     expect(result.links.get('main.py#m')!.externalDeps).toEqual(['numpy', 'os']);
     expect(result.links.get('main.py#m')!.deps).toEqual([]);
@@ -124,7 +131,10 @@ describe('resolveGraph: Python', () => {
       'src/app/__init__.py': py(),
       'src/app/core.py': py({ chunks: [{ id: 'run' }] }),
       'tests/test_core.py': py({
-        chunks: [{ id: 't1', refs: ['run'] }, { id: 't2', refs: ['core.run'] }],
+        chunks: [
+          { id: 't1', refs: ['run'] },
+          { id: 't2', refs: ['core.run'] },
+        ],
         imports: [imp('run', 'app.core', 'run'), imp('core', 'src.app.core', '*')],
       }),
     });
@@ -135,7 +145,10 @@ describe('resolveGraph: Python', () => {
   it('takes a lone module outside any package only from its own directory', () => {
     const result = graph({
       'scripts/utils.py': py({ chunks: [{ id: 'u' }] }),
-      'scripts/run.py': py({ chunks: [{ id: 'r', refs: ['utils.u'] }], imports: [imp('utils', 'utils', '*')] }),
+      'scripts/run.py': py({
+        chunks: [{ id: 'r', refs: ['utils.u'] }],
+        imports: [imp('utils', 'utils', '*')],
+      }),
       'tools/utils.py': py({ chunks: [{ id: 'u' }] }),
       'tools/run.py': py({ chunks: [{ id: 'r', refs: ['utils.u'] }], imports: [imp('utils', 'utils', '*')] }),
       'other/run.py': py({ chunks: [{ id: 'r', refs: ['utils.u'] }], imports: [imp('utils', 'utils', '*')] }),
@@ -143,6 +156,27 @@ describe('resolveGraph: Python', () => {
     expect(result.links.get('scripts/run.py#r')!.deps).toEqual(['scripts/utils.py#u']);
     expect(result.links.get('tools/run.py#r')!.deps).toEqual(['tools/utils.py#u']);
     expect(result.links.get('other/run.py#r')!.externalDeps).toEqual(['utils']);
+  });
+
+  it('resolves namespace packages, and names outside them as external', () => {
+    const result = graph({
+      'google/cloud/ext.py': py({ chunks: [{ id: 'f' }] }),
+      'types/index.ts': analysis(),
+      'main.py': py({
+        chunks: [
+          { id: 'm', refs: ['pb.Message', 'ext.f', 'f', 'types.SimpleNamespace', 'google.cloud.ext.f'] },
+        ],
+        imports: [
+          imp('pb', 'google.protobuf', '*'),
+          imp('ext', 'google.cloud', 'ext'),
+          imp('f', 'google.cloud.ext', 'f'),
+          imp('types', 'types', '*'),
+          imp('google', 'google.cloud.ext', '*'),
+        ],
+      }),
+    });
+    expect(result.links.get('main.py#m')!.deps).toEqual(['google/cloud/ext.py#f']);
+    expect(result.links.get('main.py#m')!.externalDeps).toEqual(['google', 'types']);
   });
 
   it('links a class to its methods and self.m to the sibling method', () => {

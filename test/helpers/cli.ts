@@ -18,10 +18,18 @@ export interface CliResult {
 }
 
 /** Runs `ccx ARGS` with a clean environment (PATH, HOME, NO_COLOR=1 and `env`). */
-export async function runCcx(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+export async function runCcx(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
   const result = await execa(process.execPath, [CCX_BIN, ...args], {
     cwd: options.cwd ?? REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', ...options.env },
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/root',
+      NO_COLOR: '1',
+      ...options.env,
+    },
     extendEnv: false,
     reject: false,
     stripFinalNewline: false,
@@ -30,13 +38,17 @@ export async function runCcx(args: string[], options: { cwd?: string; env?: Reco
 }
 
 /** Runs `ccx ARGS` and returns stdout as a Buffer (for `ccx cat`). */
-export async function runCcxBytes(args: string[], cwd = REPO_ROOT): Promise<{ stdout: Buffer; exitCode: number }> {
+export async function runCcxBytes(
+  args: string[],
+  cwd = REPO_ROOT,
+): Promise<{ stdout: Buffer; exitCode: number }> {
   const result = await execa(process.execPath, [CCX_BIN, ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NO_COLOR: '1' },
     extendEnv: false,
     reject: false,
     encoding: 'buffer',
+    stripFinalNewline: false,
   });
   return { stdout: Buffer.from(result.stdout as Uint8Array), exitCode: result.exitCode ?? -1 };
 }

@@ -189,7 +189,12 @@ export function defaultImportName(path: string): string {
  */
 function setTopLevel(topLevel: Record<string, string>, name: string, localId: string): void {
   if (name === '' || name === '_' || Object.hasOwn(topLevel, name)) return;
-  Object.defineProperty(topLevel, name, { value: localId, enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(topLevel, name, {
+    value: localId,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }
 
 function isExported(name: string): boolean {
@@ -293,15 +298,12 @@ class GoAnalyzer {
     for (const p of planned) this.isChunkNode[p.rangeNode] = 1;
     // A `type ( ... )` group whose specs are all chunks leaves no code of its own in the module,
     // so grouping or ungrouping declarations does not change the module's hash.
+    const groups = new Set<number>();
     for (const p of planned) {
       const decl = ct.parent[p.rangeNode]!;
-      if (decl !== -1 && ct.typeName(decl) === 'type_declaration' && this.onlyChunks(decl))
-        this.marks.skip[decl] = 1;
+      if (decl !== -1 && ct.typeName(decl) === 'type_declaration') groups.add(decl);
     }
-    if (planned.length > 0) {
-      // Planned in source order except where an ERROR was descended into; keep source order.
-      planned.sort((a, b) => a.start - b.start);
-    }
+    for (const decl of groups) if (this.onlyChunks(decl)) this.marks.skip[decl] = 1;
 
     // Unique localIds: a second `func init()` becomes `init~2`.
     const seen = new Map<string, number>();

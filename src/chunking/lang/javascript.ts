@@ -7,6 +7,8 @@
  * variables, destructuring targets and type parameters are local bindings. Module-level
  * declarations are not local: other chunks and importers see them by name.
  */
+
+import type { RawAnalysis, RawChunk } from '../analyze.js';
 import type { CompactTree } from '../compact-tree.js';
 import { canonicalNumber, decodeEscape, stringToken } from '../literals.js';
 import {
@@ -17,7 +19,6 @@ import {
   type LanguageProfile,
   type NodeMarks,
 } from '../normalize.js';
-import type { RawAnalysis, RawChunk } from '../analyze.js';
 import type { ChunkKind, ExportBinding, ImportBinding, Language } from '../types.js';
 import { ChunkCollector, leadingCommentStart, RefCollector } from './common.js';
 
@@ -84,7 +85,6 @@ const FUNCTION_LIKE = new Set([
 const CLASS_DECLS = new Set(['class_declaration', 'abstract_class_declaration']);
 const METHOD_NODES = new Set(['method_definition']);
 const BLOCK_SCOPES = new Set(['statement_block', 'switch_body', 'class_static_block']);
-const LOOP_SCOPES = new Set(['for_statement', 'for_in_statement']);
 const MODIFIER_TOKENS = new Set([
   'async',
   'static',
@@ -119,6 +119,8 @@ interface ChunkPlan {
   owner?: string;
   /** The node whose name identifier refers to the chunk itself. */
   nameNode: number;
+  /** Decorators written before a method: siblings in the class body that belong to it. */
+  leading?: number[];
 }
 
 class JsFileAnalyzer {
@@ -174,7 +176,10 @@ class JsFileAnalyzer {
       }
       case 'expression_statement': {
         const inner = ct.namedChildren(stmt)[0];
-        if (inner !== undefined && (ct.typeName(inner) === 'internal_module' || ct.typeName(inner) === 'module')) {
+        if (
+          inner !== undefined &&
+          (ct.typeName(inner) === 'internal_module' || ct.typeName(inner) === 'module')
+        ) {
           this.planDeclaration(stmt, inner, []);
           return;
         }
@@ -303,7 +308,16 @@ class JsFileAnalyzer {
         const vt = ct.typeName(value);
         if (FUNCTION_VALUES.has(vt) || CLASS_VALUES.has(vt)) {
           const name = ct.text(nameNode);
-          this.addPlan({ localId: name, name, kind: 'variable', node: stmt, decl: d, value, wrapperTokens, nameNode });
+          this.addPlan({
+            localId: name,
+            name,
+            kind: 'variable',
+            node: stmt,
+            decl: d,
+            value,
+            wrapperTokens,
+            nameNode,
+          });
           this.topLevel[name] = name;
           if (CLASS_VALUES.has(vt)) this.planMethods(value, name);
           return [name];
@@ -328,12 +342,23 @@ class JsFileAnalyzer {
     const { ct } = this;
     const body = ct.childByField(classNode, 'body');
     if (body === -1) return;
+    let decorators: number[] = [];
     for (let m = ct.firstChild[body]!; m !== -1; m = ct.nextSibling[m]!) {
-      if (!METHOD_NODES.has(ct.typeName(m))) continue;
+      const type = ct.typeName(m);
+      if (type === 'decorator') {
+        decorators.push(m);
+        continue;
+      }
+      if (COMMENTS.has(type)) continue;
+      const leading = decorators;
+      decorators = [];
+      if (!METHOD_NODES.has(type)) continue;
       const nameNode = ct.childByField(m, 'name');
       if (nameNode === -1) continue;
       const methodName = ct.text(nameNode);
+      for (const d of leading) this.chunkNodes.add(d);
       this.addPlan({
+        leading,
         localId: `${className}.${methodName}`,
         name: methodName,
         kind: 'method',
@@ -444,7 +469,8 @@ class JsFileAnalyzer {
       if (ct.typeName(right) === 'object') {
         for (const p of ct.namedChildren(right)) {
           const pt = ct.typeName(p);
-          if (pt === 'shorthand_property_identifier') this.exports.push({ exported: ct.text(p), local: ct.text(p) });
+          if (pt === 'shorthand_property_identifier')
+            this.exports.push({ exported: ct.text(p), local: ct.text(p) });
           else if (pt === 'pair') {
             const key = ct.childByField(p, 'key');
             const val = ct.childByField(p, 'value');
@@ -474,7 +500,14 @@ class JsFileAnalyzer {
 
   private analyzeModule(): RawChunk {
     const { ct } = this;
-    const scopes = new JsScopeWalker(ct, this.marks, this.chunkNodes, () => this.nextBinding++, '', this.imports);
+    const scopes = new JsScopeWalker(
+      ct,
+      this.marks,
+      this.chunkNodes,
+      () => this.nextBinding++,
+      '',
+      this.imports,
+    );
     scopes.walkRoot(0, null);
     const tokens: string[] = [];
     emitTokens(ct, JS_PROFILE, this.marks, 0, tokens, new Map(), this.chunkNodes);
@@ -507,12 +540,15 @@ class JsFileAnalyzer {
     scopes.selfName = plan.kind === 'method' ? undefined : plan.name;
     scopes.methodName = plan.kind === 'method' ? plan.name : undefined;
     if (plan.nameNode !== -1 && plan.kind !== 'method') this.marks.binding[plan.nameNode] = BIND_SELF;
+    for (const d of plan.leading ?? []) scopes.walkRoot(d, plan);
     scopes.walkRoot(plan.node, plan);
     const tokens: string[] = [];
     const locals = new Map<number, number>();
+    for (const d of plan.leading ?? []) emitTokens(ct, JS_PROFILE, this.marks, d, tokens, locals);
     emitTokens(ct, JS_PROFILE, this.marks, plan.node, tokens, locals, this.chunkNodes);
     const iface = this.interfaceTokens(plan);
-    const start = leadingCommentStart(ct, plan.node, COMMENTS);
+    for (const d of plan.leading ?? []) emitTokens(ct, JS_PROFILE, this.marks, d, iface, new Map());
+    const start = leadingCommentStart(ct, plan.leading?.[0] ?? plan.node, COMMENTS);
     const chunk: RawChunk = {
       localId: plan.localId,
       name: plan.name,
@@ -545,7 +581,8 @@ class JsFileAnalyzer {
         break;
       case 'variable': {
         const declKind = ct.parent[plan.decl]!;
-        for (const c of ct.children(declKind)) if (!ct.isNamed(c) && ct.typeName(c) !== ';') out.push(ct.typeName(c));
+        for (const c of ct.children(declKind))
+          if (!ct.isNamed(c) && ct.typeName(c) !== ';') out.push(ct.typeName(c));
         emit(ct.childByField(plan.decl, 'type'));
         if (CLASS_VALUES.has(ct.typeName(plan.value))) this.classInterface(plan.value, out, emit);
         else this.signature(plan.value, out, emit);
@@ -626,7 +663,11 @@ class JsFileAnalyzer {
       if (COMMENTS.has(mt)) continue;
       const nameNode = ct.childByField(m, 'name');
       if (nameNode !== -1 && ct.typeName(nameNode) === 'private_property_identifier') continue;
-      if (ct.namedChildren(m).some((x) => ct.typeName(x) === 'accessibility_modifier' && ct.text(x) === 'private')) {
+      if (
+        ct
+          .namedChildren(m)
+          .some((x) => ct.typeName(x) === 'accessibility_modifier' && ct.text(x) === 'private')
+      ) {
         continue;
       }
       const memberTokens: string[] = [mt, nameNode === -1 ? '' : ct.text(nameNode)];
@@ -891,7 +932,10 @@ class JsScopeWalker {
     const nameNode = ct.childByField(node, 'name');
     // A function expression's own name is bound inside it; a declaration's name was declared
     // by the enclosing scope (or is the chunk itself).
-    if ((type === 'function_expression' || type === 'function' || type === 'generator_function') && nameNode !== -1) {
+    if (
+      (type === 'function_expression' || type === 'function' || type === 'generator_function') &&
+      nameNode !== -1
+    ) {
       if (this.marks.binding[nameNode] !== BIND_SELF) this.declare(scope, nameNode, true);
     }
     this.stack.push(scope);
@@ -998,13 +1042,15 @@ class JsScopeWalker {
       if (n !== node && (FUNCTION_LIKE.has(t) || CLASS_DECLS.has(t) || t === 'class')) continue;
       if (t === 'variable_declaration') {
         for (const d of ct.namedChildren(n)) {
-          if (ct.typeName(d) === 'variable_declarator') this.declarePattern(scope, ct.childByField(d, 'name'));
+          if (ct.typeName(d) === 'variable_declarator')
+            this.declarePattern(scope, ct.childByField(d, 'name'));
         }
         continue;
       }
       if (t === 'for_in_statement') {
         const kindNode = ct.childByField(n, 'kind');
-        if (kindNode !== -1 && ct.text(kindNode) === 'var') this.declarePattern(scope, ct.childByField(n, 'left'));
+        if (kindNode !== -1 && ct.text(kindNode) === 'var')
+          this.declarePattern(scope, ct.childByField(n, 'left'));
       }
       for (let c = ct.firstChild[n]!; c !== -1; c = ct.nextSibling[c]!) if (ct.isNamed(c)) stack.push(c);
     }
@@ -1125,4 +1171,3 @@ function flattenNested(ct: CompactTree, node: number): [{ node: number; name: st
   const [head, ...rest] = names;
   return [head!, ...rest.map((r) => r.name)];
 }
-

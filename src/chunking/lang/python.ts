@@ -135,7 +135,7 @@ class PythonAnalyzer {
   private readonly globalStores = new Set<string>();
   private readonly imports: ImportBinding[] = [];
   private readonly localIdCounts = new Map<string, number>();
-  /** Literal `__all__` names, or undefined when absent or not a literal. */
+  /** `__all__` names from top-level literal assignments; used only while `allIsLiteral` holds. */
   private allNames: string[] | undefined;
   private allIsLiteral = true;
   private nextBindingId = 0;
@@ -226,7 +226,12 @@ class PythonAnalyzer {
         if (asg === -1 || ct.typeName(asg) !== 'assignment') continue;
         const left = ct.childByField(asg, 'left');
         const right = ct.childByField(asg, 'right');
-        if (left === -1 || right === -1 || ct.typeName(left) !== 'identifier' || ct.typeName(right) !== 'lambda') {
+        if (
+          left === -1 ||
+          right === -1 ||
+          ct.typeName(left) !== 'identifier' ||
+          ct.typeName(right) !== 'lambda'
+        ) {
           continue;
         }
         this.addChunk(n, asg, left, 'variable', undefined, kids, i);
@@ -238,7 +243,15 @@ class PythonAnalyzer {
       if (dt !== 'function_definition' && dt !== 'class_definition') continue;
       const nameNode = ct.childByField(decl, 'name');
       if (nameNode === -1 || ct.end[nameNode] === ct.start[nameNode]) continue;
-      const cls = this.addChunk(n, decl, nameNode, dt === 'class_definition' ? 'class' : 'function', undefined, kids, i);
+      const cls = this.addChunk(
+        n,
+        decl,
+        nameNode,
+        dt === 'class_definition' ? 'class' : 'function',
+        undefined,
+        kids,
+        i,
+      );
       if (dt === 'class_definition') this.findMethods(cls);
     }
   }
@@ -379,14 +392,21 @@ class PythonAnalyzer {
   private markTrailingCommas(): void {
     const ct = this.ct;
     const names = ct.tables.typeNames;
+    const commaId = names.indexOf(',');
+    if (commaId === -1) return;
+    const type = ct.type;
     const n = ct.count;
     for (let i = 0; i < n; i++) {
-      if (names[ct.type[i]!] !== ',' || ct.isNamed(i)) continue;
+      if (type[i] !== commaId) continue;
       let next = ct.nextSibling[i]!;
-      while (next !== -1 && COMMENTS.has(ct.typeName(next))) next = ct.nextSibling[next]!;
-      if (next !== -1 && !CLOSING.has(ct.typeName(next))) continue;
+      while (next !== -1 && COMMENTS.has(names[type[next]!]!)) next = ct.nextSibling[next]!;
+      if (next !== -1 && !CLOSING.has(names[type[next]!]!)) continue;
       const parent = ct.parent[i]!;
-      if (parent !== -1 && ct.typeName(parent) === 'subscript' && ct.childrenByField(parent, 'subscript').length < 2) {
+      if (
+        parent !== -1 &&
+        ct.typeName(parent) === 'subscript' &&
+        ct.childrenByField(parent, 'subscript').length < 2
+      ) {
         continue;
       }
       this.marks.skip[i] = 1;
@@ -397,7 +417,8 @@ class PythonAnalyzer {
   private markDocstring(body: number): void {
     const ct = this.ct;
     let first = ct.firstChild[body]!;
-    while (first !== -1 && (!ct.isNamed(first) || COMMENTS.has(ct.typeName(first)))) first = ct.nextSibling[first]!;
+    while (first !== -1 && (!ct.isNamed(first) || COMMENTS.has(ct.typeName(first))))
+      first = ct.nextSibling[first]!;
     if (first === -1 || ct.typeName(first) !== 'expression_statement') return;
     const e = onlyNamedChild(ct, first);
     if (e === -1) return;
@@ -523,16 +544,20 @@ class PythonAnalyzer {
         return;
       case 'global_statement':
       case 'nonlocal_statement': {
-        const inFunction = this.scope.kind !== 'module' && this.scope.kind !== 'class';
+        // A module-level `global` changes nothing; `nonlocal` only means something in a function.
+        const s = this.scope;
+        const isGlobal = t === 'global_statement';
+        const declares = s.kind !== 'module' && (isGlobal || s.kind !== 'class');
+        let names: Set<string> | undefined;
+        if (declares) {
+          names = (isGlobal ? s.globals : s.nonlocals) ?? new Set();
+          if (isGlobal) s.globals = names;
+          else s.nonlocals = names;
+        }
         for (let c = ct.firstChild[node]!; c !== -1; c = ct.nextSibling[c]!) {
           if (ct.typeName(c) !== 'identifier') continue;
-          if (inFunction || t === 'global_statement') {
-            const name = ct.text(c);
-            if (t === 'global_statement') {
-              if (this.scope.kind !== 'module') (this.scope.globals ??= new Set()).add(name);
-            } else (this.scope.nonlocals ??= new Set()).add(name);
-          }
-          this.addOcc(c, OCC_DECL, this.scope);
+          names?.add(ct.text(c));
+          this.addOcc(c, OCC_DECL, s);
         }
         return;
       }
@@ -588,7 +613,8 @@ class PythonAnalyzer {
       return;
     }
     if (TARGET_GROUPS.has(t)) {
-      for (let c = ct.firstChild[node]!; c !== -1; c = ct.nextSibling[c]!) if (ct.isNamed(c)) this.visitTarget(c, scope);
+      for (let c = ct.firstChild[node]!; c !== -1; c = ct.nextSibling[c]!)
+        if (ct.isNamed(c)) this.visitTarget(c, scope);
       return;
     }
     if (t === 'attribute') this.storeAttrs.add(node);
@@ -665,7 +691,8 @@ class PythonAnalyzer {
       case 'list_pattern':
       case 'tuple_pattern':
       case 'union_pattern':
-        for (let c = ct.firstChild[node]!; c !== -1; c = ct.nextSibling[c]!) if (ct.isNamed(c)) this.visitPattern(c);
+        for (let c = ct.firstChild[node]!; c !== -1; c = ct.nextSibling[c]!)
+          if (ct.isNamed(c)) this.visitPattern(c);
         return;
       default:
         this.visit(node);
@@ -868,7 +895,6 @@ class PythonAnalyzer {
       if (ctype === 'wildcard_import') {
         record('*', specifier, '*');
       } else if (ct.fieldName(c) !== 'name') {
-        continue;
       } else if (ctype === 'aliased_import') {
         const name = ct.childByField(c, 'name');
         const alias = ct.childByField(c, 'alias');
@@ -983,7 +1009,8 @@ class PythonAnalyzer {
     }
     for (const name of this.globalStores) if (!topLevel.has(name)) topLevel.set(name, '');
     for (const c of this.chunks) {
-      if (c.kind === 'function' || c.kind === 'class' || c.kind === 'variable') topLevel.set(c.name, c.localId);
+      if (c.kind === 'function' || c.kind === 'class' || c.kind === 'variable')
+        topLevel.set(c.name, c.localId);
     }
     return Object.fromEntries(topLevel);
   }
@@ -1118,7 +1145,8 @@ class PythonAnalyzer {
       case 'string_content': {
         const parent = ct.parent[node]!;
         const start = parent === -1 ? -1 : ct.firstChild[parent]!;
-        const prefix = start !== -1 && ct.typeName(start) === 'string_start' ? stringPrefix(ct.text(start)) : '';
+        const prefix =
+          start !== -1 && ct.typeName(start) === 'string_start' ? stringPrefix(ct.text(start)) : '';
         return stringToken(decodeStringBody(ct.text(node), prefix, true));
       }
       case 'format_specifier':
@@ -1197,6 +1225,14 @@ function addRef(chunk: ChunkInfo, name: string, members: string[]): void {
 /** `os.path.join` read from the `os` identifier: `['path', 'join']` (at most three). */
 function memberChain(ct: CompactTree, node: number): string[] {
   const members: string[] = [];
+  const holder = ct.parent[node]!;
+  if (holder !== -1 && ct.typeName(holder) === 'dotted_name') {
+    // `case Color.RED:` (a value pattern) reads `Color` and then its attributes.
+    for (let c = ct.nextSibling[node]!; c !== -1 && members.length < 3; c = ct.nextSibling[c]!) {
+      if (ct.typeName(c) === 'identifier') members.push(ct.text(c));
+    }
+    return members;
+  }
   let cur = node;
   while (members.length < 3) {
     const p = ct.parent[cur]!;

@@ -27,7 +27,9 @@ export function registerChunkCommand(program: Command): void {
     .argument('[dir]', 'directory to chunk', '.')
     .addOption(storeOption('DIR/.ccx'))
     .option('--json', 'print the manifest as JSON (shared/spec/manifest.schema.json)')
-    .addOption(new Option('--jobs <n>', 'worker threads (default: the number of cores)').argParser(parsePositiveInt))
+    .addOption(
+      new Option('--jobs <n>', 'worker threads (default: the number of cores)').argParser(parsePositiveInt),
+    )
     .addOption(
       new Option('--max-file-bytes <n>', 'skip files larger than this')
         .argParser(parsePositiveInt)
@@ -75,11 +77,15 @@ async function startSpinner(silent: boolean) {
 /** Skipped files and parse errors, once each, on stderr. */
 function reportProblems(manifest: Manifest): void {
   const problems = manifest.files.filter((f) => f.status !== 'ok');
-  const lines = problems.map((f) => `${f.status === 'skipped' ? 'skipped' : 'parse error'}: ${f.path}: ${f.reason ?? ''}`);
+  const lines = problems.map(
+    (f) => `${f.status === 'skipped' ? 'skipped' : 'parse error'}: ${f.path}: ${f.reason ?? ''}`,
+  );
   for (const w of manifest.warnings ?? []) lines.push(`warning: ${w}`);
   for (const line of lines.slice(0, MAX_PROBLEM_LINES)) process.stderr.write(`${line}\n`);
   if (lines.length > MAX_PROBLEM_LINES) {
-    process.stderr.write(`... and ${lines.length - MAX_PROBLEM_LINES} more (the --json manifest lists them all)\n`);
+    process.stderr.write(
+      `... and ${lines.length - MAX_PROBLEM_LINES} more (the --json manifest lists them all)\n`,
+    );
   }
 }
 

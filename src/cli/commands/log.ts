@@ -22,7 +22,8 @@ export function registerLogCommand(program: Command): void {
         return;
       }
       for (const e of entries) {
-        const problems = e.parseErrors + e.skipped > 0 ? `, ${e.parseErrors} parse errors, ${e.skipped} skipped` : '';
+        const problems =
+          e.parseErrors + e.skipped > 0 ? `, ${e.parseErrors} parse errors, ${e.skipped} skipped` : '';
         process.stdout.write(
           `${shortId(e.id)}  ${e.createdAt}  ${e.root}  ${formatCount(e.files)} files, ${formatCount(e.chunks)} chunks${problems}\n`,
         );

@@ -14,14 +14,20 @@ export function registerShowCommand(program: Command): void {
     .addOption(waitOption())
     .action(async (query: string, opts: CommonOptions) => {
       const { show } = await import('../../chunking/queries.js');
-      const result = await show({ query, store: opts.store, snapshot: opts.snapshot, wait: opts.wait ?? false });
+      const result = await show({
+        query,
+        store: opts.store,
+        snapshot: opts.snapshot,
+        wait: opts.wait ?? false,
+      });
       if (opts.json) {
         printJson(result);
         return;
       }
       if (result.matches !== undefined) {
         process.stdout.write(`${result.matches.length} chunks match ${JSON.stringify(query)}:\n`);
-        for (const c of result.matches) process.stdout.write(`  ${c.id}  (${c.kind}, lines ${c.startLine}-${c.endLine})\n`);
+        for (const c of result.matches)
+          process.stdout.write(`  ${c.id}  (${c.kind}, lines ${c.startLine}-${c.endLine})\n`);
         return;
       }
       const c = result.chunk;
