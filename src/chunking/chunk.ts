@@ -123,6 +123,7 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
         return;
       }
       w.analysis = a;
+      w.bytes = undefined; // only files still to analyze keep their bytes in memory
       reusedFiles++;
     });
     done = total - misses.length;
@@ -315,12 +316,17 @@ async function analyzeMisses(
   const pool = new WorkerPool(Math.min(jobs, misses.length));
   let newChunks = 0;
   let batch: PutFileEntry[] = [];
+  let batchWork: FileWork[] = [];
   let writing: Promise<void> = Promise.resolve();
   const flush = () => {
     const entries = batch;
+    const stored = batchWork;
     batch = [];
+    batchWork = [];
     writing = writing.then(async () => {
       if (entries.length > 0) newChunks += (await store.putFiles(entries)).newChunks;
+      // Stored: the bytes are in the store now and need not stay in memory.
+      for (const w of stored) w.bytes = undefined;
     });
   };
   try {
@@ -335,8 +341,10 @@ async function analyzeMisses(
             analysisKey: analysisKey(ANALYZER_VERSION, w.file.language, w.file.sha256),
             analysis: response.analysis,
           });
+          batchWork.push(w);
           if (batch.length >= PUT_BATCH_FILES) flush();
         } else {
+          w.bytes = undefined;
           w.file.status = 'skipped';
           w.file.reason = response.skipped ?? `analyzer error: ${response.failed}`;
         }

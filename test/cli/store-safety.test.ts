@@ -72,9 +72,10 @@ describe('a run killed halfway', () => {
       for (let k = 0; k < 24; k += 3)
         appendFileSync(path.join(root, `copy${k}`, 'src', 'a.ts'), `\nexport const v${i}_${k} = ${i};\n`);
       const child = spawn(process.execPath, [CCX_BIN, 'chunk', root, '--quiet'], { stdio: 'ignore' });
+      const closed = new Promise((resolve) => child.on('close', resolve));
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       child.kill('SIGKILL');
-      await new Promise((resolve) => child.on('close', resolve));
+      await closed;
       const verify = await runCcx(['verify', '--store', store]);
       expect(verify.stdout, `killed after ${delayMs} ms`).toContain('store ok');
       const log = JSON.parse((await runCcx(['log', '--json', '--store', store])).stdout) as Array<{
