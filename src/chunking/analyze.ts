@@ -5,12 +5,14 @@
  */
 import type Parser from 'tree-sitter';
 import {
-  type CompactTree,
+  CompactTree,
   compactTree,
   createGrammarTables,
   ERROR_TYPE_ID,
   type GrammarTables,
+  grammarTablesFromSymbols,
 } from './compact-tree.js';
+import { loadNativeFlatten, type NativeFlatten } from './native.js';
 import { hashTokens } from './normalize.js';
 import { createByteOffsetMapper, createLineMapper } from './read-source.js';
 import type {
@@ -61,29 +63,40 @@ export type LanguageAnalyzer = (ct: CompactTree) => RawAnalysis;
 
 interface LoadedLanguage {
   grammar: unknown;
+  /** Tables for the JavaScript walk (filled lazily) or the native path (complete). */
   tables: GrammarTables;
   analyze: LanguageAnalyzer;
 }
 
 /**
  * Per-thread parser and grammars, loaded on first use so that commands that never parse (and
- * `ccx --help`) do not pay for the native modules.
+ * `ccx --help`) do not pay for the native modules. Parses with the native flattener
+ * (src/chunking/native.ts) when it is built, else with node-tree-sitter and a cursor walk.
  */
 export class SourceAnalyzer {
   private parser: Parser | undefined;
   private readonly languages = new Map<Language, LoadedLanguage>();
+  private readonly native: NativeFlatten | null;
 
-  private async load(language: Language): Promise<{ parser: Parser; lang: LoadedLanguage }> {
-    if (this.parser === undefined) {
-      const { default: ParserCtor } = await import('tree-sitter');
-      this.parser = new ParserCtor();
-    }
+  /** `native: false` forces the JavaScript walk even where the native flattener is built. */
+  constructor(options: { native?: boolean } = {}) {
+    this.native = options.native === false ? null : loadNativeFlatten();
+  }
+
+  private async load(language: Language): Promise<LoadedLanguage> {
     let lang = this.languages.get(language);
     if (lang === undefined) {
       lang = await loadLanguage(language);
+      if (this.native !== null)
+        lang.tables = grammarTablesFromSymbols(this.native.symbols(languageHandle(lang.grammar)));
       this.languages.set(language, lang);
     }
-    return { parser: this.parser, lang };
+    return lang;
+  }
+
+  /** True when trees come from the native flattener. */
+  get usesNative(): boolean {
+    return this.native !== null;
   }
 
   /**
@@ -97,12 +110,25 @@ export class SourceAnalyzer {
     bomBytes: number,
     fileBytes: number,
   ): Promise<FileAnalysis> {
-    const { parser, lang } = await this.load(language);
-    parser.setLanguage(lang.grammar as Parser.Language);
-    const tree = parser.parse(text, undefined, { bufferSize: Math.max(32 * 1024, text.length * 2 + 2) });
-    const ct = compactTree(tree, text, lang.tables);
+    const lang = await this.load(language);
+    let ct: CompactTree;
     let reason: string | undefined;
-    if (tree.rootNode.hasError) reason = describeSyntaxError(tree, text);
+    if (this.native !== null) {
+      const buffer = this.native.flatten(languageHandle(lang.grammar), text);
+      ct = CompactTree.fromNative(text, lang.tables, buffer);
+      if (new Int32Array(buffer, 0, 4)[2] === 1) reason = describeSyntaxError(ct);
+    } else {
+      if (this.parser === undefined) {
+        const { default: ParserCtor } = await import('tree-sitter');
+        this.parser = new ParserCtor();
+      }
+      this.parser.setLanguage(lang.grammar as Parser.Language);
+      const tree = this.parser.parse(text, undefined, {
+        bufferSize: Math.max(32 * 1024, text.length * 2 + 2),
+      });
+      ct = compactTree(tree, text, lang.tables);
+      if (tree.rootNode.hasError) reason = describeTreeSyntaxError(tree, text);
+    }
     if (ct.maxDepth > MAX_NESTING) {
       return finalize(
         ct,
@@ -116,6 +142,11 @@ export class SourceAnalyzer {
     const raw = lang.analyze(ct);
     return finalize(ct, raw, language, bomBytes, fileBytes, reason);
   }
+}
+
+/** The TSLanguage handle inside a node-tree-sitter grammar object. */
+function languageHandle(grammar: unknown): unknown {
+  return (grammar as { language: unknown }).language;
 }
 
 async function loadLanguage(language: Language): Promise<LoadedLanguage> {
@@ -149,18 +180,44 @@ async function loadLanguage(language: Language): Promise<LoadedLanguage> {
   }
 }
 
-/** `line L, column C: unexpected X` for the first ERROR or MISSING node, in source order. */
-function describeSyntaxError(tree: Parser.Tree, text: string): string {
+/** `syntax error at line L, column C: ...` for the first ERROR or MISSING node in source order. */
+function syntaxErrorMessage(
+  text: string,
+  offset: number,
+  end: number,
+  missingType: string | undefined,
+): string {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  let line = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+  const where = `line ${line}, column ${offset - lineStart + 1}`;
+  if (missingType !== undefined) return `syntax error at ${where}: missing ${missingType}`;
+  const snippet = text.slice(offset, Math.min(end, offset + 24)).split('\n')[0];
+  return `syntax error at ${where}: unexpected ${JSON.stringify(snippet)}`;
+}
+
+/** The first error of a tree from the native flattener, which records ERROR and MISSING flags. */
+function describeSyntaxError(ct: CompactTree): string {
+  for (let i = 0; i < ct.count; i++) {
+    const flags = ct.flags[i]!;
+    if (ct.type[i] === ERROR_TYPE_ID || (flags & 8) !== 0)
+      return syntaxErrorMessage(ct.source, ct.start[i]!, ct.end[i]!, undefined);
+    if ((flags & 2) !== 0) return syntaxErrorMessage(ct.source, ct.start[i]!, ct.end[i]!, ct.typeName(i));
+  }
+  return 'syntax error';
+}
+
+/** The same for a node-tree-sitter tree (the JavaScript walk does not record the flags). */
+function describeTreeSyntaxError(tree: Parser.Tree, text: string): string {
   const cursor = tree.walk();
   for (;;) {
     if (cursor.nodeTypeId === ERROR_TYPE_ID || cursor.nodeIsMissing) {
-      const p = cursor.startPosition;
-      const where = `line ${p.row + 1}, column ${p.column + 1}`;
-      if (cursor.nodeIsMissing) return `syntax error at ${where}: missing ${cursor.nodeType}`;
-      const snippet = text
-        .slice(cursor.startIndex, Math.min(cursor.endIndex, cursor.startIndex + 24))
-        .split('\n')[0];
-      return `syntax error at ${where}: unexpected ${JSON.stringify(snippet)}`;
+      return syntaxErrorMessage(
+        text,
+        cursor.startIndex,
+        cursor.endIndex,
+        cursor.nodeIsMissing ? cursor.nodeType : undefined,
+      );
     }
     if (cursor.gotoFirstChild()) continue;
     while (!cursor.gotoNextSibling()) {

@@ -27,7 +27,7 @@ const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b78
 /** Files read at once while hashing. */
 const READ_CONCURRENCY = 32;
 /** putFiles is called once this many analyzed files are waiting. */
-const PUT_BATCH_FILES = 256;
+const PUT_BATCH_FILES = 64;
 
 export interface ChunkOptions {
   /** The directory to chunk, as the user gave it. */
@@ -392,13 +392,21 @@ async function fillFileMetadata(
 function createPhaseTimer(): (name: string) => void {
   if (process.env.CCX_TIMING !== '1') return () => undefined;
   let last = performance.now();
+  let elu = performance.eventLoopUtilization();
   return (name) => {
     const now = performance.now();
+    const busy = performance.eventLoopUtilization(elu);
+    elu = performance.eventLoopUtilization();
     if (name.startsWith('peak rss')) {
       process.stderr.write(`ccx timing: ${name}\n`);
       return;
     }
-    process.stderr.write(`ccx timing: ${name} ${(now - last).toFixed(0)} ms\n`);
+    const mainBusy = (busy.utilization * 100).toFixed(0);
+    const mem = process.memoryUsage();
+    const mib = (n: number) => Math.round(n / 2 ** 20);
+    process.stderr.write(
+      `ccx timing: ${name} ${(now - last).toFixed(0)} ms (main thread ${mainBusy}% busy; rss ${mib(mem.rss)} MiB, main heap ${mib(mem.heapUsed)}/${mib(mem.heapTotal)} MiB, external ${mib(mem.external)} MiB, buffers ${mib(mem.arrayBuffers)} MiB)\n`,
+    );
     last = now;
   };
 }

@@ -19,19 +19,37 @@ export function createGrammarTables(): GrammarTables {
   return { typeNames: [], typeNamed: [], fieldNames: [] };
 }
 
+/** Complete tables from a grammar's symbol list (the native path reads them all at once). */
+export function grammarTablesFromSymbols(symbols: {
+  names: string[];
+  named: boolean[];
+  fields: string[];
+}): GrammarTables {
+  const tables: GrammarTables = {
+    typeNames: [...symbols.names],
+    typeNamed: [...symbols.named],
+    fieldNames: [...symbols.fields],
+  };
+  tables.typeNames[ERROR_TYPE_ID] = 'ERROR';
+  tables.typeNamed[ERROR_TYPE_ID] = true;
+  return tables;
+}
+
 /** tree-sitter's ERROR symbol id (`ts_builtin_sym_error`, 0xFFFF as an unsigned 16-bit id). */
 export const ERROR_TYPE_ID = 65535;
 
 export class CompactTree {
   /** Number of nodes; node 0 is the root. */
   count = 0;
-  type: Uint16Array;
-  field: Uint16Array;
-  start: Uint32Array;
-  end: Uint32Array;
+  type: Int32Array;
+  field: Int32Array;
+  start: Int32Array;
+  end: Int32Array;
   parent: Int32Array;
   firstChild: Int32Array;
   nextSibling: Int32Array;
+  /** Per node: 1 named, 2 missing, 4 extra, 8 error (filled by the native path only; else 0). */
+  flags: Int32Array;
   /** Deepest nesting seen, 0 for a lone root. */
   maxDepth = 0;
 
@@ -40,13 +58,36 @@ export class CompactTree {
     readonly tables: GrammarTables,
     capacity: number,
   ) {
-    this.type = new Uint16Array(capacity);
-    this.field = new Uint16Array(capacity);
-    this.start = new Uint32Array(capacity);
-    this.end = new Uint32Array(capacity);
+    this.type = new Int32Array(capacity);
+    this.field = new Int32Array(capacity);
+    this.start = new Int32Array(capacity);
+    this.end = new Int32Array(capacity);
     this.parent = new Int32Array(capacity);
     this.firstChild = new Int32Array(capacity);
     this.nextSibling = new Int32Array(capacity);
+    this.flags = new Int32Array(capacity);
+  }
+
+  /**
+   * Wraps the result of the native flattener (native/flatten.c): a header
+   * `[count, maxDepth, hasError, 0]` then eight int32 columns of `count` entries.
+   */
+  static fromNative(source: string, tables: GrammarTables, buffer: ArrayBuffer): CompactTree {
+    const header = new Int32Array(buffer, 0, 4);
+    const n = header[0]!;
+    const ct = new CompactTree(source, tables, 0);
+    const column = (k: number) => new Int32Array(buffer, (4 + k * n) * 4, n);
+    ct.type = column(0);
+    ct.field = column(1);
+    ct.start = column(2);
+    ct.end = column(3);
+    ct.parent = column(4);
+    ct.firstChild = column(5);
+    ct.nextSibling = column(6);
+    ct.flags = column(7);
+    ct.count = n;
+    ct.maxDepth = header[1]!;
+    return ct;
   }
 
   typeName(node: number): string {
@@ -172,6 +213,7 @@ function growTree(old: CompactTree, capacity: number): CompactTree {
   ct.parent.set(old.parent);
   ct.firstChild.set(old.firstChild);
   ct.nextSibling.set(old.nextSibling);
+  ct.flags.set(old.flags);
   ct.count = old.count;
   ct.maxDepth = old.maxDepth;
   return ct;

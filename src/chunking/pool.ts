@@ -20,6 +20,9 @@ export type AnalyzeResponse =
   | { id: number; skipped: string; analysis?: undefined; failed?: undefined }
   | { id: number; failed: string; analysis?: undefined; skipped?: undefined };
 
+/** Old-generation heap limit of a worker, in MiB. */
+const WORKER_OLD_SPACE_MB = 64;
+
 interface Pending {
   request: AnalyzeRequest;
   resolve: (r: AnalyzeResponse) => void;
@@ -36,16 +39,23 @@ export class WorkerPool {
   /** Starts `size` (>= 1) worker threads. */
   constructor(size: number) {
     // Under vitest the sources run as TypeScript; workers then need tsx's loader.
+    for (let i = 0; i < Math.max(1, size); i++) this.spawn();
+  }
+
+  private spawn(): void {
     const isTs = import.meta.url.endsWith('.ts');
     const url = new URL(isTs ? './worker.ts' : './worker.js', import.meta.url);
-    for (let i = 0; i < Math.max(1, size); i++) {
-      const worker = new Worker(url, isTs ? { execArgv: ['--import', 'tsx'] } : {});
-      worker.on('message', (response: AnalyzeResponse) => this.onMessage(worker, response));
-      worker.on('error', (error) => this.onCrash(worker, error));
-      worker.unref();
-      this.workers.push(worker);
-      this.idle.push(worker);
-    }
+    const worker = new Worker(url, {
+      ...(isTs ? { execArgv: ['--import', 'tsx'] } : {}),
+      // A worker's garbage is short-lived (one file at a time); a small heap keeps V8 collecting
+      // it instead of growing towards its default limit, which scales with the machine's memory.
+      resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_SPACE_MB, maxYoungGenerationSizeMb: 16 },
+    });
+    worker.on('message', (response: AnalyzeResponse) => this.onMessage(worker, response));
+    worker.on('error', (error) => this.onCrash(worker, error));
+    worker.unref();
+    this.workers.push(worker);
+    this.idle.push(worker);
   }
 
   /** Analyzes one file's bytes; never rejects (failures come back as `failed`). */
@@ -86,10 +96,10 @@ export class WorkerPool {
     job?.resolve({ id: job.request.id, failed: `analyzer crashed: ${error.message}` });
     const i = this.workers.indexOf(worker);
     if (i !== -1) this.workers.splice(i, 1);
-    if (this.workers.length === 0) {
-      for (const pending of this.queue.splice(0))
-        pending.resolve({ id: pending.request.id, failed: error.message });
-    }
+    const j = this.idle.indexOf(worker);
+    if (j !== -1) this.idle.splice(j, 1);
+    // One bad file (say, one that exhausts the worker's heap) must not stop the rest.
+    if (!this.closed) this.spawn();
     this.dispatch();
   }
 
