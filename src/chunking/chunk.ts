@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { computeClosureHashes } from '../graph/closure.js';
 import { chunkId, type GraphFile, resolveGraph } from '../graph/resolve.js';
-import { HASH_VERSION, type Manifest } from '../manifest.js';
+import { HASH_VERSION, type Manifest, type ManifestStats } from '../manifest.js';
 import { canonicalJson } from '../store/canonical-json.js';
 import { type ChunkStore, computeSnapshotId, openStore, type PutFileEntry } from '../store/store.js';
 import { gitFileInfo } from '../util/git.js';
@@ -27,7 +27,7 @@ const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b78
 /** Files read at once while hashing. */
 const READ_CONCURRENCY = 32;
 /** putFiles is called once this many analyzed files are waiting. */
-const PUT_BATCH_FILES = 64;
+const PUT_BATCH_FILES = 32;
 
 export interface ChunkOptions {
   /** The directory to chunk, as the user gave it. */
@@ -40,12 +40,28 @@ export interface ChunkOptions {
   maxFileBytes?: number;
   /** Wait for a store held by another process (true, or milliseconds) instead of failing. */
   wait?: boolean | number;
+  /** Build the manifest (default true); the CLI asks for it only with `--json`. */
+  manifest?: boolean;
   /** Called as files are analyzed: files done so far and in all (both counts include reused files). */
   onProgress?: (done: number, total: number) => void;
 }
 
 export interface ChunkResult {
-  manifest: Manifest;
+  /** The snapshot's manifest; absent when `options.manifest` is false. */
+  manifest?: Manifest;
+  /** Id of the snapshot (the head's, when nothing changed). */
+  snapshot: string;
+  parent: string | null;
+  /** The root as given. */
+  root: string;
+  stats: ManifestStats;
+  /** Chunks per language and per kind. */
+  chunksByLanguage: Record<string, number>;
+  chunksByKind: Record<string, number>;
+  /** Files not indexed cleanly, sorted by path. */
+  problems: Array<{ path: string; status: 'skipped' | 'parse-error'; reason: string }>;
+  /** Problems not tied to one file. */
+  warnings: string[];
   /** Absolute path of the store written to. */
   storePath: string;
   /** False when the tree was unchanged since the head snapshot, so no snapshot was added. */
@@ -147,10 +163,12 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
     await fillFileMetadata(work, rootAbs, info);
     phase('metadata');
 
+    // One order for everything below: files by path, chunks in source order.
+    work.sort((a, b) => (a.file.path < b.file.path ? -1 : a.file.path > b.file.path ? 1 : 0));
     const graphFiles: GraphFile[] = [];
-    for (const w of work)
+    for (const w of work) {
       if (w.analysis !== undefined) graphFiles.push({ path: w.file.path, analysis: w.analysis });
-    graphFiles.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    }
     const graph = resolveGraph(graphFiles, {
       root: rootAbs,
       paths: work.map((w) => w.file.path),
@@ -177,18 +195,21 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
       }
     }
     const closure = computeClosureHashes(closureInput, graph.lockedVersions);
-
     phase('closure');
-    work.sort((a, b) => (a.file.path < b.file.path ? -1 : a.file.path > b.file.path ? 1 : 0));
-    const chunksGraph: SnapshotContent['graph'] = {};
-    for (const c of closureInput) chunksGraph[c.id] = [closure.get(c.id)!, c.deps, c.externalDeps];
-    const warnings = [...discovery.warnings, ...graph.warnings];
+    const indexOf = new Map<string, number>();
+    closureInput.forEach((c, i) => {
+      indexOf.set(c.id, i);
+    });
     const content: SnapshotContent = {
       hashVersion: HASH_VERSION,
       analyzerVersion: ANALYZER_VERSION,
       files: work.map((w) => w.file),
-      graph: chunksGraph,
-      warnings,
+      graph: closureInput.map((c) => [
+        closure.get(c.id)!,
+        c.deps.map((d) => indexOf.get(d)!),
+        c.externalDeps,
+      ]),
+      warnings: [...discovery.warnings, ...graph.warnings],
     };
     const head = await store.getHead(rootAbs);
     const headSnapshot = head === null ? undefined : await store.getSnapshot(head);
@@ -205,31 +226,67 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
     const meta: SnapshotMeta = { rootAsGiven: options.root, stats };
     const fileShas = [...new Set(work.filter((w) => w.analysis !== undefined).map((w) => w.file.sha256))];
     // A tree unchanged since the head snapshot adds no snapshot: the head is the answer.
+    const contentJson = canonicalJson(content);
     const unchanged =
       headSnapshot !== undefined &&
-      computeSnapshotId(rootAbs, headSnapshot.parent, canonicalJson(content)) === headSnapshot.id;
+      computeSnapshotId(rootAbs, headSnapshot.parent, contentJson) === headSnapshot.id;
     const snapshotId = unchanged
       ? headSnapshot.id
-      : await store.writeSnapshot({ root: rootAbs, parent: head, createdAt, content, meta, fileShas });
+      : await store.writeSnapshot({
+          root: rootAbs,
+          parent: head,
+          createdAt,
+          content,
+          contentJson,
+          meta,
+          fileShas,
+        });
     const newSnapshot = !unchanged;
     const snapshotParent = unchanged ? headSnapshot.parent : head;
     const snapshotCreatedAt = unchanged ? headSnapshot.createdAt : createdAt;
     phase('snapshot');
-    const analyses = new Map<string, FileAnalysis>();
-    for (const w of work) if (w.analysis !== undefined) analyses.set(w.file.path, w.analysis);
     stats.ms = Math.round((performance.now() - started) * 10) / 10;
-    const manifest: Manifest = buildManifest({
-      id: snapshotId,
+    const chunksByLanguage: Record<string, number> = {};
+    const chunksByKind: Record<string, number> = {};
+    for (const g of graphFiles) {
+      chunksByLanguage[g.analysis.language] =
+        (chunksByLanguage[g.analysis.language] ?? 0) + g.analysis.chunks.length;
+      for (const c of g.analysis.chunks) chunksByKind[c.kind] = (chunksByKind[c.kind] ?? 0) + 1;
+    }
+    const result: ChunkResult = {
+      snapshot: snapshotId,
       parent: snapshotParent,
       root: options.root,
-      createdAt: snapshotCreatedAt,
-      content,
-      analyses,
       stats,
-    });
-    phase('manifest');
+      chunksByLanguage,
+      chunksByKind,
+      problems: content.files
+        .filter((f) => f.status !== 'ok')
+        .map((f) => ({
+          path: f.path,
+          status: f.status as 'skipped' | 'parse-error',
+          reason: f.reason ?? '',
+        })),
+      warnings: content.warnings,
+      storePath,
+      newSnapshot,
+    };
+    if (options.manifest !== false) {
+      const analyses = new Map<string, FileAnalysis>();
+      for (const g of graphFiles) analyses.set(g.path, g.analysis);
+      result.manifest = buildManifest({
+        id: snapshotId,
+        parent: snapshotParent,
+        root: options.root,
+        createdAt: snapshotCreatedAt,
+        content,
+        analyses,
+        stats,
+      });
+      phase('manifest');
+    }
     phase(`peak rss ${process.resourceUsage().maxRSS} KiB`);
-    return { manifest, storePath, newSnapshot };
+    return result;
   } finally {
     await store.close();
   }

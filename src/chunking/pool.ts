@@ -21,11 +21,15 @@ export type AnalyzeResponse =
   | { id: number; failed: string; analysis?: undefined; skipped?: undefined };
 
 /** Old-generation heap limit of a worker, in MiB. */
-const WORKER_OLD_SPACE_MB = 64;
+const WORKER_OLD_SPACE_MB = 96;
 
 interface Pending {
   request: AnalyzeRequest;
   resolve: (r: AnalyzeResponse) => void;
+  /** Times a worker died while holding this file. */
+  crashes: number;
+  /** The bytes, kept until answered: a transfer detaches `request.bytes`, a retry needs a copy. */
+  bytes: Uint8Array;
 }
 
 export class WorkerPool {
@@ -62,11 +66,9 @@ export class WorkerPool {
   analyze(language: Language, bytes: Uint8Array, maxFileBytes: number): Promise<AnalyzeResponse> {
     if (this.closed) return Promise.resolve({ id: -1, failed: 'worker pool closed' });
     // Copy into a buffer of our own so the transfer cannot detach memory shared with others.
-    const own = new Uint8Array(bytes.length);
-    own.set(bytes);
-    const request: AnalyzeRequest = { id: this.nextId++, language, bytes: own.buffer, maxFileBytes };
+    const request: AnalyzeRequest = { id: this.nextId++, language, bytes: new ArrayBuffer(0), maxFileBytes };
     return new Promise((resolve) => {
-      this.queue.push({ request, resolve });
+      this.queue.push({ request, resolve, crashes: 0, bytes });
       this.dispatch();
     });
   }
@@ -75,6 +77,10 @@ export class WorkerPool {
     while (this.idle.length > 0 && this.queue.length > 0) {
       const worker = this.idle.pop()!;
       const job = this.queue.shift()!;
+      // A copy of our own, so the transfer cannot detach memory the caller still uses.
+      const own = new Uint8Array(job.bytes.length);
+      own.set(job.bytes);
+      job.request.bytes = own.buffer;
       this.inFlight.set(worker, job);
       worker.ref();
       worker.postMessage(job.request, [job.request.bytes]);
@@ -93,7 +99,11 @@ export class WorkerPool {
   private onCrash(worker: Worker, error: Error): void {
     const job = this.inFlight.get(worker);
     this.inFlight.delete(worker);
-    job?.resolve({ id: job.request.id, failed: `analyzer crashed: ${error.message}` });
+    if (job !== undefined) {
+      // Retry once on a fresh worker: a second death is the file's doing, and is reported.
+      if (job.crashes++ === 0) this.queue.unshift(job);
+      else job.resolve({ id: job.request.id, failed: `analyzer crashed: ${error.message}` });
+    }
     const i = this.workers.indexOf(worker);
     if (i !== -1) this.workers.splice(i, 1);
     const j = this.idle.indexOf(worker);

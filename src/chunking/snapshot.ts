@@ -36,8 +36,11 @@ export interface SnapshotContent {
   analyzerVersion: string;
   /** Sorted by path. */
   files: SnapshotFile[];
-  /** Chunk id -> [closureHash, deps, externalDeps]. */
-  graph: Record<string, [string, string[], string[]]>;
+  /**
+   * Per chunk, in the order of `files` (skipped files have none) and each file's chunks in
+   * source order: `[closureHash, deps as indexes into this same list, externalDeps]`.
+   */
+  graph: Array<[string, number[], string[]]>;
   warnings: string[];
 }
 
@@ -63,6 +66,7 @@ export function buildManifest(input: BuildManifestInput): Manifest {
   const { content } = input;
   const files: Manifest['files'] = [];
   const chunks: ManifestChunk[] = [];
+  const depIndexes: number[][] = [];
   for (const f of content.files) {
     const analysis = input.analyses.get(f.path);
     const ids: string[] = [];
@@ -70,7 +74,8 @@ export function buildManifest(input: BuildManifestInput): Manifest {
       for (const c of analysis.chunks) {
         const id = chunkId(f.path, c.localId);
         ids.push(id);
-        const g = content.graph[id];
+        const g = content.graph[chunks.length];
+        depIndexes.push(g?.[1] ?? []);
         chunks.push({
           id,
           hash: c.hash,
@@ -85,7 +90,7 @@ export function buildManifest(input: BuildManifestInput): Manifest {
           startByte: c.startByte,
           endByte: c.endByte,
           size: c.size,
-          deps: g?.[1] ?? [],
+          deps: [],
           externalDeps: g?.[2] ?? [],
           creator: f.creator ?? null,
           lastModified: f.lastModified ?? new Date(0).toISOString(),
@@ -103,6 +108,9 @@ export function buildManifest(input: BuildManifestInput): Manifest {
     if (f.reason !== undefined) entry.reason = f.reason;
     files.push(entry);
   }
+  chunks.forEach((c, i) => {
+    c.deps = depIndexes[i]!.map((d) => chunks[d]!.id).sort();
+  });
   const manifest: Manifest = {
     manifestVersion: MANIFEST_VERSION,
     hashVersion: content.hashVersion ?? HASH_VERSION,

@@ -12,12 +12,10 @@ import { decodeSource } from './read-source.js';
 // Without the native flattener, syntax trees live in native memory that V8 does not see, so it
 // would collect them late and the process would grow by hundreds of MB. Collect explicitly every
 // few MB of source instead. (The native flattener frees each tree before it returns.)
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
-setFlagsFromString('--no-expose-gc');
 const GC_EVERY_BYTES = 4 * 1024 * 1024;
 
 const analyzer = new SourceAnalyzer();
+const collectGarbage = analyzerGc();
 let bytesSinceGc = 0;
 
 parentPort!.on('message', (request: AnalyzeRequest) => {
@@ -30,7 +28,7 @@ async function handle(request: AnalyzeRequest): Promise<AnalyzeResponse> {
     const decoded = decodeSource(bytes, request.maxFileBytes);
     if (!decoded.ok) return { id: request.id, skipped: decoded.reason };
     const analysis = await analyzer.analyze(decoded.text, request.language, decoded.bomBytes, bytes.length);
-    bytesSinceGc += analyzer.usesNative ? 0 : bytes.length;
+    bytesSinceGc += bytes.length;
     if (bytesSinceGc >= GC_EVERY_BYTES) {
       bytesSinceGc = 0;
       collectGarbage();
@@ -40,4 +38,22 @@ async function handle(request: AnalyzeRequest): Promise<AnalyzeResponse> {
     const message = error instanceof Error ? error.message : String(error);
     return { id: request.id, failed: message };
   }
+}
+
+/**
+ * A way to force a full GC in this thread, needed only for the JavaScript walk. `--expose-gc`
+ * set at run time reaches new contexts only, and not reliably in every worker; where it fails,
+ * V8's own heuristics (and the worker's bounded heap) have to do.
+ */
+function analyzerGc(): () => void {
+  if (analyzer.usesNative) return () => undefined;
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as unknown;
+    setFlagsFromString('--no-expose-gc');
+    if (typeof gc === 'function') return gc as () => void;
+  } catch {
+    // fall through
+  }
+  return () => undefined;
 }

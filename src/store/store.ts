@@ -115,6 +115,8 @@ export interface SnapshotInput {
   createdAt: string;
   /** Opaque JSON value (the file list and chunk graph); part of the id. */
   content: unknown;
+  /** `canonicalJson(content)` when the caller already has it (it is large; computed otherwise). */
+  contentJson?: string;
   /** Opaque JSON value shown by `ccx log` (stats, counts); not part of the id. */
   meta: unknown;
   /** sha256 of every file the snapshot refers to; each must already be stored with {@link ChunkStore.putFiles}. */
@@ -400,7 +402,7 @@ export class ChunkStore {
     for (const sha of input.fileShas) {
       if (!SHA256_HEX.test(sha)) throw new TypeError(`writeSnapshot: ${JSON.stringify(sha)} is not a sha256`);
     }
-    const contentJson = canonicalJson(input.content);
+    const contentJson = input.contentJson ?? canonicalJson(input.content);
     const id = computeSnapshotId(input.root, input.parent, contentJson);
     return this.#exclusive(async () => {
       if ((await this.getHead(input.root)) === id) return id;

@@ -217,7 +217,7 @@ describe('ccx chunk on bad input', () => {
     expectOnce('src/outside.ts', /outside the root/);
     expectOnce('py/loop-a.py', /loop/);
     expectOnce('py/broken.py', /syntax error/);
-    expect(r.stdout).toMatch(/chunked .*: 19 files \(12 ok, 1 with parse errors, 6 skipped\)/);
+    expect(r.stdout, r.stderr).toMatch(/chunked .*: 19 files \(12 ok, 1 with parse errors, 6 skipped\)/);
     const m = JSON.parse(
       (await runCcx(['manifest', '--json', '--store', path.join(root, '.ccx')])).stdout,
     ) as Manifest;

@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { ChunkResult } from '../../chunking/chunk.js';
 import { DEFAULT_MAX_FILE_BYTES } from '../../chunking/defaults.js';
-import type { Manifest } from '../../manifest.js';
 import { parsePositiveInt, storeOption, waitOption } from '../program.js';
 import { formatCount, formatMs, printJson, shortId } from '../render.js';
 
@@ -50,6 +49,7 @@ export function registerChunkCommand(program: Command): void {
           jobs: opts.jobs,
           maxFileBytes: opts.maxFileBytes,
           wait: opts.wait === undefined ? false : opts.wait,
+          manifest: opts.json === true,
           onProgress: spinner
             ? (done, total) => {
                 spinner.text = `chunking ${formatCount(done)}/${formatCount(total)} files`;
@@ -59,11 +59,10 @@ export function registerChunkCommand(program: Command): void {
       } finally {
         spinner?.stop();
       }
-      const { manifest } = result;
-      reportProblems(manifest);
-      if (opts.json) printJson(manifest);
-      else if (!opts.quiet) printSummary(manifest, result.storePath, result.newSnapshot);
-      if (opts.strict && (manifest.stats.skipped > 0 || manifest.stats.parseErrors > 0)) process.exitCode = 1;
+      reportProblems(result);
+      if (opts.json) printJson(result.manifest);
+      else if (!opts.quiet) printSummary(result);
+      if (opts.strict && (result.stats.skipped > 0 || result.stats.parseErrors > 0)) process.exitCode = 1;
     });
 }
 
@@ -75,12 +74,11 @@ async function startSpinner(silent: boolean) {
 }
 
 /** Skipped files and parse errors, once each, on stderr. */
-function reportProblems(manifest: Manifest): void {
-  const problems = manifest.files.filter((f) => f.status !== 'ok');
-  const lines = problems.map(
-    (f) => `${f.status === 'skipped' ? 'skipped' : 'parse error'}: ${f.path}: ${f.reason ?? ''}`,
+function reportProblems(result: ChunkResult): void {
+  const lines = result.problems.map(
+    (f) => `${f.status === 'skipped' ? 'skipped' : 'parse error'}: ${f.path}: ${f.reason}`,
   );
-  for (const w of manifest.warnings ?? []) lines.push(`warning: ${w}`);
+  for (const w of result.warnings) lines.push(`warning: ${w}`);
   for (const line of lines.slice(0, MAX_PROBLEM_LINES)) process.stderr.write(`${line}\n`);
   if (lines.length > MAX_PROBLEM_LINES) {
     process.stderr.write(
@@ -89,28 +87,25 @@ function reportProblems(manifest: Manifest): void {
   }
 }
 
-function printSummary(manifest: Manifest, storePath: string, newSnapshot: boolean): void {
-  const s = manifest.stats;
+function printSummary(result: ChunkResult): void {
+  const s = result.stats;
   const ok = s.files - s.parseErrors - s.skipped;
-  const byLanguage = countBy(manifest.chunks.map((c) => c.language));
-  const byKind = countBy(manifest.chunks.map((c) => c.kind));
   const out = [
-    `chunked ${manifest.root}: ${formatCount(s.files)} files (${formatCount(ok)} ok, ${formatCount(s.parseErrors)} with parse errors, ${formatCount(s.skipped)} skipped) into ${formatCount(s.chunks)} chunks in ${formatMs(s.ms)}`,
-    `  languages: ${byLanguage}`,
-    `  kinds:     ${byKind}`,
+    `chunked ${result.root}: ${formatCount(s.files)} files (${formatCount(ok)} ok, ${formatCount(s.parseErrors)} with parse errors, ${formatCount(s.skipped)} skipped) into ${formatCount(s.chunks)} chunks in ${formatMs(s.ms)}`,
+    `  languages: ${formatCounts(result.chunksByLanguage)}`,
+    `  kinds:     ${formatCounts(result.chunksByKind)}`,
     `  reused ${formatCount(s.reusedFiles)} unchanged files; ${formatCount(s.newChunks)} chunk hashes new to the store`,
-    newSnapshot
-      ? `  snapshot ${shortId(manifest.snapshot)} (parent ${shortId(manifest.parent)}) in ${storePath}`
-      : `  nothing changed since snapshot ${shortId(manifest.snapshot)} in ${storePath}`,
+    result.newSnapshot
+      ? `  snapshot ${shortId(result.snapshot)} (parent ${shortId(result.parent)}) in ${result.storePath}`
+      : `  nothing changed since snapshot ${shortId(result.snapshot)} in ${result.storePath}`,
   ];
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
-function countBy(values: string[]): string {
-  const counts = new Map<string, number>();
-  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
-  if (counts.size === 0) return 'none';
-  return [...counts.entries()]
+function formatCounts(counts: Record<string, number>): string {
+  const entries = Object.entries(counts);
+  if (entries.length === 0) return 'none';
+  return entries
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
     .map(([k, n]) => `${k} ${formatCount(n)}`)
     .join(', ');
