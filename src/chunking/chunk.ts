@@ -4,6 +4,7 @@
  * snapshot. Returns the manifest (shared/spec/manifest.schema.json); prints nothing.
  */
 import { createHash } from 'node:crypto';
+import type { BigIntStats } from 'node:fs';
 import { readFileSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -80,9 +81,29 @@ export function analysisKey(analyzerVersion: string, language: Language, sha256:
 
 interface FileWork {
   file: SnapshotFile;
-  bytes?: Buffer;
+  /** The raw bytes while they are needed (until stored); absent when the stat index vouched for the file. */
+  bytes?: Buffer | undefined;
   analysis?: FileAnalysis;
+  /** The file's stat, for the next run's stat index. */
+  stat?: StatEntry;
 }
+
+/** `[size, mtimeNs, ctimeNs, ino, sha256]` as strings (nanoseconds do not fit a double). */
+type StatEntry = [string, string, string, string, string];
+
+/** The stat index kept per root (ChunkStore.getStatIndex): path -> stat entry. */
+interface StatIndex {
+  version: 1;
+  /** When it was written, ms since the epoch; files changed less than RACY_MS before are re-read. */
+  writtenAt: number;
+  files: Record<string, StatEntry>;
+}
+
+/**
+ * A file whose mtime is this close to the time the index was written may have changed again
+ * within the same timestamp granularity, so its stat is not trusted (git's "racy clean" rule).
+ */
+const RACY_MS = 2000;
 
 /**
  * Chunks the tree at `options.root` into the store and returns the new snapshot's manifest.
@@ -107,7 +128,11 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
       rootAbs,
       discovery.candidates.map((c) => c.path),
     );
-    const work: FileWork[] = await readCandidates(discovery.candidates, maxFileBytes);
+    const head = await store.getHead(rootAbs);
+    const headSnapshot = head === null ? undefined : await store.getSnapshot(head);
+    const statIndex = parseStatIndex(await store.getStatIndex(rootAbs));
+    phase('head');
+    const work: FileWork[] = await readCandidates(discovery.candidates, maxFileBytes, statIndex);
     for (const s of discovery.skipped) {
       work.push({
         file: {
@@ -120,13 +145,72 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
         },
       });
     }
+    // One order for everything below: files by path, chunks in source order.
+    work.sort((a, b) => (a.file.path < b.file.path ? -1 : a.file.path > b.file.path ? 1 : 0));
     phase('read');
+    await fillFileMetadata(work, rootAbs, await gitInfo);
+    phase('metadata');
+    const readConfig = createConfigReader(rootAbs);
+
+    // Nothing changed since the head snapshot: it is the answer, without resolving the graph
+    // again (and without loading any analysis unless the manifest is wanted).
+    if (
+      headSnapshot !== undefined &&
+      isUnchanged(
+        work,
+        headSnapshot.content as SnapshotContent,
+        headSnapshot.meta as SnapshotMeta,
+        readConfig,
+      )
+    ) {
+      const meta = headSnapshot.meta as SnapshotMeta;
+      const content = headSnapshot.content as SnapshotContent;
+      await store.putStatIndex(rootAbs, buildStatIndex(work));
+      const indexed = content.files.filter((f) => f.status !== 'skipped');
+      const stats: ManifestStats = { ...meta.stats, reusedFiles: indexed.length, newChunks: 0 };
+      const result: ChunkResult = {
+        snapshot: headSnapshot.id,
+        parent: headSnapshot.parent,
+        root: options.root,
+        stats,
+        chunksByLanguage: meta.chunksByLanguage ?? {},
+        chunksByKind: meta.chunksByKind ?? {},
+        problems: problemsOf(content.files),
+        warnings: content.warnings,
+        storePath,
+        newSnapshot: false,
+      };
+      if (options.manifest !== false) {
+        const found = await store.getAnalyses(
+          indexed.map((f) => analysisKey(content.analyzerVersion, f.language, f.sha256)),
+        );
+        const analyses = new Map<string, FileAnalysis>();
+        indexed.forEach((f, i) => {
+          const a = found[i];
+          if (a !== undefined) analyses.set(f.path, a);
+        });
+        stats.ms = Math.round((performance.now() - started) * 10) / 10;
+        result.manifest = buildManifest({
+          id: headSnapshot.id,
+          parent: headSnapshot.parent,
+          root: options.root,
+          createdAt: headSnapshot.createdAt,
+          content,
+          analyses,
+          stats,
+        });
+      }
+      stats.ms = Math.round((performance.now() - started) * 10) / 10;
+      phase('unchanged');
+      return result;
+    }
+
     const total = work.length;
     let done = 0;
     const progress = () => options.onProgress?.(done, total);
 
     // Reuse analyses the store already holds for these exact bytes.
-    const toLookUp = work.filter((w) => w.bytes !== undefined);
+    const toLookUp = work.filter((w) => w.file.status !== 'skipped');
     const cached = await store.getAnalyses(
       toLookUp.map((w) => analysisKey(ANALYZER_VERSION, w.file.language, w.file.sha256)),
     );
@@ -142,6 +226,11 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
       w.bytes = undefined; // only files still to analyze keep their bytes in memory
       reusedFiles++;
     });
+    // Files the stat index vouched for but whose analysis is not stored (another analyzer
+    // version, say) are read now.
+    await Promise.all(
+      misses.filter((w) => w.bytes === undefined).map((w) => readBytes(w, path.join(rootAbs, w.file.path))),
+    );
     done = total - misses.length;
     progress();
     phase('cache lookup');
@@ -150,7 +239,6 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
       done++;
       progress();
     });
-
     phase('analyze');
     for (const w of work) {
       if (w.analysis !== undefined) {
@@ -159,12 +247,6 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
       }
     }
 
-    const info = await gitInfo;
-    await fillFileMetadata(work, rootAbs, info);
-    phase('metadata');
-
-    // One order for everything below: files by path, chunks in source order.
-    work.sort((a, b) => (a.file.path < b.file.path ? -1 : a.file.path > b.file.path ? 1 : 0));
     const graphFiles: GraphFile[] = [];
     for (const w of work) {
       if (w.analysis !== undefined) graphFiles.push({ path: w.file.path, analysis: w.analysis });
@@ -172,14 +254,11 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
     const graph = resolveGraph(graphFiles, {
       root: rootAbs,
       paths: work.map((w) => w.file.path),
-      readFile: (rel) => {
-        try {
-          return readFileSync(path.join(rootAbs, rel), 'utf8');
-        } catch {
-          return undefined;
-        }
-      },
+      readFile: readConfig,
     });
+    // Also fingerprint the configuration files the resolver reads from disk by itself
+    // (tsconfig.json through get-tsconfig), so that a later run notices when one changes.
+    for (const rel of configCandidates(work)) readConfig(rel);
     phase('graph');
     const closureInput: Array<{ id: string; hash: string; deps: string[]; externalDeps: string[] }> = [];
     for (const g of graphFiles) {
@@ -211,10 +290,8 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
       ]),
       warnings: [...discovery.warnings, ...graph.warnings],
     };
-    const head = await store.getHead(rootAbs);
-    const headSnapshot = head === null ? undefined : await store.getSnapshot(head);
     const createdAt = new Date().toISOString();
-    const stats = {
+    const stats: ManifestStats = {
       files: work.length,
       chunks: closureInput.length,
       parseErrors: work.filter((w) => w.file.status === 'parse-error').length,
@@ -223,7 +300,20 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
       newChunks,
       ms: 0,
     };
-    const meta: SnapshotMeta = { rootAsGiven: options.root, stats };
+    const chunksByLanguage: Record<string, number> = {};
+    const chunksByKind: Record<string, number> = {};
+    for (const g of graphFiles) {
+      chunksByLanguage[g.analysis.language] =
+        (chunksByLanguage[g.analysis.language] ?? 0) + g.analysis.chunks.length;
+      for (const c of g.analysis.chunks) chunksByKind[c.kind] = (chunksByKind[c.kind] ?? 0) + 1;
+    }
+    const meta: SnapshotMeta = {
+      rootAsGiven: options.root,
+      stats,
+      chunksByLanguage,
+      chunksByKind,
+      configFiles: readConfig.seen(),
+    };
     const fileShas = [...new Set(work.filter((w) => w.analysis !== undefined).map((w) => w.file.sha256))];
     // A tree unchanged since the head snapshot adds no snapshot: the head is the answer.
     const contentJson = canonicalJson(content);
@@ -241,18 +331,12 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
           meta,
           fileShas,
         });
+    await store.putStatIndex(rootAbs, buildStatIndex(work));
     const newSnapshot = !unchanged;
     const snapshotParent = unchanged ? headSnapshot.parent : head;
     const snapshotCreatedAt = unchanged ? headSnapshot.createdAt : createdAt;
     phase('snapshot');
     stats.ms = Math.round((performance.now() - started) * 10) / 10;
-    const chunksByLanguage: Record<string, number> = {};
-    const chunksByKind: Record<string, number> = {};
-    for (const g of graphFiles) {
-      chunksByLanguage[g.analysis.language] =
-        (chunksByLanguage[g.analysis.language] ?? 0) + g.analysis.chunks.length;
-      for (const c of g.analysis.chunks) chunksByKind[c.kind] = (chunksByKind[c.kind] ?? 0) + 1;
-    }
     const result: ChunkResult = {
       snapshot: snapshotId,
       parent: snapshotParent,
@@ -260,13 +344,7 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
       stats,
       chunksByLanguage,
       chunksByKind,
-      problems: content.files
-        .filter((f) => f.status !== 'ok')
-        .map((f) => ({
-          path: f.path,
-          status: f.status as 'skipped' | 'parse-error',
-          reason: f.reason ?? '',
-        })),
+      problems: problemsOf(content.files),
       warnings: content.warnings,
       storePath,
       newSnapshot,
@@ -292,12 +370,36 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
   }
 }
 
-/** Reads and hashes every candidate; files over the limit are skipped without reading them whole. */
+function parseStatIndex(value: unknown): StatIndex | undefined {
+  const v = value as StatIndex | undefined;
+  if (v === undefined || v === null || v.version !== 1 || typeof v.writtenAt !== 'number') return undefined;
+  if (typeof v.files !== 'object' || v.files === null) return undefined;
+  return v;
+}
+
+function buildStatIndex(work: FileWork[]): StatIndex {
+  const files: Record<string, StatEntry> = {};
+  for (const w of work) {
+    if (w.stat !== undefined && w.file.status !== 'skipped') files[w.file.path] = w.stat;
+  }
+  return { version: 1, writtenAt: Date.now(), files };
+}
+
+function statEntry(st: BigIntStats, sha256: string): StatEntry {
+  return [String(st.size), String(st.mtimeNs), String(st.ctimeNs), String(st.ino), sha256];
+}
+
+/**
+ * Stats every candidate; reads and hashes those the stat index cannot vouch for. Files over the
+ * limit are skipped after the stat, without reading them.
+ */
 async function readCandidates(
   candidates: Array<{ path: string; absPath: string; language: Language }>,
   maxFileBytes: number,
+  index: StatIndex | undefined,
 ): Promise<FileWork[]> {
   const out: FileWork[] = new Array(candidates.length);
+  const trustBefore = index === undefined ? 0 : index.writtenAt - RACY_MS;
   let next = 0;
   const worker = async () => {
     for (;;) {
@@ -311,37 +413,155 @@ async function readCandidates(
         bytes: 0,
         status: 'ok',
       };
-      out[i] = { file };
-      let handle: Awaited<ReturnType<typeof open>> | undefined;
+      const w: FileWork = { file };
+      out[i] = w;
       try {
-        handle = await open(c.absPath, 'r');
-        const st = await handle.stat();
-        file.bytes = st.size;
-        file.mtime = st.mtime.toISOString();
+        const st = await stat(c.absPath, { bigint: true });
+        file.bytes = Number(st.size);
+        file.mtime = new Date(Number(st.mtimeMs)).toISOString();
         if (!st.isFile()) {
           file.status = 'skipped';
           file.reason = 'not a regular file';
           continue;
         }
-        if (st.size > maxFileBytes) {
+        if (st.size > BigInt(maxFileBytes)) {
           file.status = 'skipped';
           file.reason = `larger than ${maxFileBytes} bytes (--max-file-bytes)`;
           continue;
         }
-        const bytes = await handle.readFile();
-        file.bytes = bytes.length;
-        file.sha256 = createHash('sha256').update(bytes).digest('hex');
-        out[i]!.bytes = bytes;
+        const known = index?.files[c.path];
+        const entry = known === undefined ? undefined : statEntry(st, known[4]);
+        if (
+          known !== undefined &&
+          entry!.every((v, k) => v === known[k]) &&
+          Number(st.mtimeMs) < trustBefore &&
+          Number(st.ctimeMs) < trustBefore
+        ) {
+          file.sha256 = known[4];
+          w.stat = entry;
+          continue;
+        }
+        await readBytes(w, c.absPath);
       } catch (error) {
         file.status = 'skipped';
         file.reason = `cannot read: ${describeFsError(error)}`;
-      } finally {
-        await handle?.close();
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, candidates.length) }, worker));
   return out;
+}
+
+/** Reads a file's bytes, hashes them and records its stat. */
+async function readBytes(w: FileWork, absPath: string): Promise<void> {
+  const handle = await open(absPath, 'r');
+  try {
+    const st = await handle.stat({ bigint: true });
+    const bytes = await handle.readFile();
+    w.file.bytes = bytes.length;
+    w.file.sha256 = createHash('sha256').update(bytes).digest('hex');
+    w.bytes = bytes;
+    w.stat = statEntry(st, w.file.sha256);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Reads the configuration files the graph asks for (tsconfig.json, package.json, go.mod...),
+ * remembering each one's sha256 (null: absent), so a later run can tell whether any changed.
+ */
+function createConfigReader(rootAbs: string): ((rel: string) => string | undefined) & {
+  seen(): Record<string, string | null>;
+} {
+  const seen: Record<string, string | null> = {};
+  const read = (rel: string): string | undefined => {
+    let text: string | undefined;
+    try {
+      text = readFileSync(path.join(rootAbs, rel), 'utf8');
+    } catch {
+      text = undefined;
+    }
+    seen[rel] = text === undefined ? null : createHash('sha256').update(text).digest('hex');
+    return text;
+  };
+  return Object.assign(read, { seen: () => seen });
+}
+
+/**
+ * True when the files found now are those of the head snapshot, with the same content and
+ * metadata, under the same hash and analyzer versions, and no configuration file the graph read
+ * has changed: then the head's graph and hashes still hold.
+ */
+function isUnchanged(
+  work: FileWork[],
+  head: SnapshotContent,
+  meta: SnapshotMeta,
+  readConfig: (rel: string) => string | undefined,
+): boolean {
+  if (head.hashVersion !== HASH_VERSION || head.analyzerVersion !== ANALYZER_VERSION) return false;
+  if (meta.configFiles === undefined || head.files.length !== work.length) return false;
+  for (let i = 0; i < work.length; i++) {
+    const a = work[i]!.file;
+    const b = head.files[i]!;
+    if (a.path !== b.path || a.language !== b.language || a.sha256 !== b.sha256 || a.bytes !== b.bytes)
+      return false;
+    if (a.creator !== b.creator || a.lastModified !== b.lastModified) return false;
+    if (a.status === 'skipped') {
+      if (b.status !== 'skipped' || a.reason !== b.reason) return false;
+    } else if (b.status === 'skipped') {
+      // Skipped by a worker (binary, not UTF-8): the same bytes are skipped again. Skipped for
+      // size before any read: the limit may have changed, so look again.
+      if (b.sha256 === EMPTY_SHA256 || (b.reason ?? '').startsWith('larger than')) return false;
+    }
+  }
+  for (const [rel, sha] of Object.entries(meta.configFiles)) {
+    const text = readConfig(rel);
+    const now = text === undefined ? null : createHash('sha256').update(text).digest('hex');
+    if (now !== sha) return false;
+  }
+  // The head's statuses (parse errors) hold too, since the bytes are the same.
+  for (let i = 0; i < work.length; i++) {
+    const b = head.files[i]!;
+    work[i]!.file.status = b.status;
+    if (b.reason !== undefined) work[i]!.file.reason = b.reason;
+  }
+  return true;
+}
+
+/**
+ * Configuration files that can change how a file's imports resolve: tsconfig.json,
+ * jsconfig.json and package.json in the directory of every JavaScript/TypeScript file and above,
+ * go.mod above every Go file, requirements.txt and package-lock.json at the root.
+ */
+function configCandidates(work: FileWork[]): string[] {
+  const out = new Set<string>(['requirements.txt', 'package-lock.json']);
+  const seenDirs = new Set<string>();
+  for (const w of work) {
+    const names =
+      w.file.language === 'go'
+        ? ['go.mod']
+        : w.file.language === 'python'
+          ? []
+          : ['tsconfig.json', 'jsconfig.json', 'package.json'];
+    if (names.length === 0) continue;
+    let dir = path.posix.dirname(w.file.path);
+    for (;;) {
+      const key = `${w.file.language === 'go' ? 'go' : 'js'}:${dir}`;
+      if (seenDirs.has(key)) break;
+      seenDirs.add(key);
+      for (const n of names) out.add(dir === '.' ? n : `${dir}/${n}`);
+      if (dir === '.') break;
+      dir = path.posix.dirname(dir);
+    }
+  }
+  return [...out].sort();
+}
+
+function problemsOf(files: SnapshotFile[]): ChunkResult['problems'] {
+  return files
+    .filter((f) => f.status !== 'ok')
+    .map((f) => ({ path: f.path, status: f.status as 'skipped' | 'parse-error', reason: f.reason ?? '' }));
 }
 
 function describeFsError(error: unknown): string {

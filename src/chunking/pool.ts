@@ -47,14 +47,20 @@ export class WorkerPool {
   }
 
   private spawn(): void {
+    // A small heap keeps V8 collecting a worker's short-lived garbage (one file at a time)
+    // instead of growing towards its default limit, which scales with the machine's memory.
+    const resourceLimits = { maxOldGenerationSizeMb: WORKER_OLD_SPACE_MB, maxYoungGenerationSizeMb: 16 };
     const isTs = import.meta.url.endsWith('.ts');
-    const url = new URL(isTs ? './worker.ts' : './worker.js', import.meta.url);
-    const worker = new Worker(url, {
-      ...(isTs ? { execArgv: ['--import', 'tsx'] } : {}),
-      // A worker's garbage is short-lived (one file at a time); a small heap keeps V8 collecting
-      // it instead of growing towards its default limit, which scales with the machine's memory.
-      resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_SPACE_MB, maxYoungGenerationSizeMb: 16 },
-    });
+    let worker: Worker;
+    if (isTs) {
+      // Under vitest the sources run as TypeScript: the worker registers tsx's loader itself
+      // (a loader given in execArgv does not reach worker threads).
+      const url = new URL('./worker.ts', import.meta.url).href;
+      const bootstrap = `(async () => { const { register } = await import('tsx/esm/api'); register(); await import(${JSON.stringify(url)}); })();`;
+      worker = new Worker(bootstrap, { eval: true, resourceLimits });
+    } else {
+      worker = new Worker(new URL('./worker.js', import.meta.url), { resourceLimits });
+    }
     worker.on('message', (response: AnalyzeResponse) => this.onMessage(worker, response));
     worker.on('error', (error) => this.onCrash(worker, error));
     worker.unref();

@@ -48,6 +48,10 @@ export interface SnapshotContent {
 export interface SnapshotMeta {
   rootAsGiven: string;
   stats: ManifestStats;
+  chunksByLanguage?: Record<string, number>;
+  chunksByKind?: Record<string, number>;
+  /** Configuration files the graph read (relative path -> sha256, null when absent). */
+  configFiles?: Record<string, string | null>;
 }
 
 export interface BuildManifestInput {

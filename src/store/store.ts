@@ -443,6 +443,26 @@ export class ChunkStore {
   }
 
   /**
+   * The stat index of a root (key `i:<root>`): a cache of file stats and their sha256 that lets
+   * `ccx chunk` skip reading files that did not change, as git's index does. Not part of any
+   * snapshot; losing it only costs a full read. Returns undefined when absent or unreadable.
+   */
+  async getStatIndex(root: string): Promise<unknown> {
+    const value = await this.#db.get(`i:${root}`);
+    if (value === undefined) return undefined;
+    try {
+      return JSON.parse(value.toString('utf8')) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Replaces the stat index of a root (see {@link ChunkStore.getStatIndex}). */
+  async putStatIndex(root: string, index: unknown): Promise<void> {
+    await this.#exclusive(() => this.#db.put(`i:${root}`, jsonBytes(index)));
+  }
+
+  /**
    * Resolves a snapshot id or a unique prefix of one (at least 4 hex digits, any case).
    *
    * @returns the full id.
@@ -673,7 +693,7 @@ export class ChunkStore {
         'keys',
         async () => {
           for await (const key of db.keys()) {
-            if (key !== VERSION_KEY && !/^(b|f|a|c|s|sf|sc|h):./.test(key)) {
+            if (key !== VERSION_KEY && !/^(b|f|a|c|s|sf|sc|h|i):./.test(key)) {
               report(`unexpected key ${JSON.stringify(key.slice(0, 80))}`);
             }
           }
