@@ -18,7 +18,7 @@ import { gitFileInfo } from '../util/git.js';
 import { ANALYZER_VERSION } from './analyze.js';
 import { DEFAULT_MAX_FILE_BYTES } from './defaults.js';
 import { discoverFiles } from './discover.js';
-import { WorkerPool } from './pool.js';
+import { type FileAnalyzer, InThreadAnalyzer, WorkerPool } from './pool.js';
 import { buildManifest, type SnapshotContent, type SnapshotFile, type SnapshotMeta } from './snapshot.js';
 import type { FileAnalysis, Language } from './types.js';
 
@@ -27,6 +27,8 @@ export { DEFAULT_MAX_FILE_BYTES };
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 /** Files read at once while hashing. */
 const READ_CONCURRENCY = 32;
+/** Up to this many files to analyze are analyzed on the main thread, without starting workers. */
+const IN_THREAD_MAX_FILES = 4;
 /** putFiles is called once this many analyzed files are waiting. */
 const PUT_BATCH_FILES = 32;
 
@@ -590,7 +592,10 @@ async function analyzeMisses(
   onDone: () => void,
 ): Promise<number> {
   if (misses.length === 0) return 0;
-  const pool = new WorkerPool(Math.min(jobs, misses.length));
+  const pool: FileAnalyzer =
+    misses.length <= IN_THREAD_MAX_FILES
+      ? new InThreadAnalyzer()
+      : new WorkerPool(Math.min(jobs, misses.length));
   let newChunks = 0;
   let batch: PutFileEntry[] = [];
   let batchWork: FileWork[] = [];

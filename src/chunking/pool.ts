@@ -4,6 +4,8 @@
  * hold back a queue of small ones.
  */
 import { Worker } from 'node:worker_threads';
+import type { SourceAnalyzer } from './analyze.js';
+import { decodeSource } from './read-source.js';
 import type { FileAnalysis, Language } from './types.js';
 
 /** One file to analyze; `bytes` is transferred, not copied. */
@@ -20,6 +22,57 @@ export type AnalyzeResponse =
   | { id: number; skipped: string; analysis?: undefined; failed?: undefined }
   | { id: number; failed: string; analysis?: undefined; skipped?: undefined };
 
+/**
+ * Decodes and analyzes one file's bytes with `analyzer`: what a worker does with a request, and
+ * what {@link InThreadAnalyzer} does without one. Never throws.
+ */
+export async function analyzeFileBytes(
+  analyzer: SourceAnalyzer,
+  request: AnalyzeRequest,
+): Promise<AnalyzeResponse> {
+  try {
+    const bytes = new Uint8Array(request.bytes);
+    const decoded = decodeSource(bytes, request.maxFileBytes);
+    if (!decoded.ok) return { id: request.id, skipped: decoded.reason };
+    const analysis = await analyzer.analyze(decoded.text, request.language, decoded.bomBytes, bytes.length);
+    return { id: request.id, analysis };
+  } catch (error) {
+    return { id: request.id, failed: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** What the chunk pipeline needs from an analyzer pool. */
+export interface FileAnalyzer {
+  analyze(language: Language, bytes: Uint8Array, maxFileBytes: number): Promise<AnalyzeResponse>;
+  close(): Promise<void>;
+}
+
+/**
+ * Analysis on the calling thread: for a handful of files (a rerun after an edit) starting
+ * workers, each loading the grammars again, costs more than the work itself.
+ */
+export class InThreadAnalyzer implements FileAnalyzer {
+  private analyzer: SourceAnalyzer | undefined;
+  private nextId = 0;
+
+  async analyze(language: Language, bytes: Uint8Array, maxFileBytes: number): Promise<AnalyzeResponse> {
+    if (this.analyzer === undefined) {
+      const { SourceAnalyzer } = await import('./analyze.js');
+      this.analyzer = new SourceAnalyzer();
+    }
+    const view =
+      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+    return analyzeFileBytes(this.analyzer, {
+      id: this.nextId++,
+      language,
+      bytes: view.buffer as ArrayBuffer,
+      maxFileBytes,
+    });
+  }
+
+  async close(): Promise<void> {}
+}
+
 /** Old-generation heap limit of a worker, in MiB. */
 const WORKER_OLD_SPACE_MB = 96;
 
@@ -32,17 +85,22 @@ interface Pending {
   bytes: Uint8Array;
 }
 
-export class WorkerPool {
+/**
+ * Files handed to one worker ahead of time: while the main thread is busy (storing a batch, say)
+ * a worker that finishes a file starts the next one at once instead of waiting for a message.
+ */
+const DEPTH_PER_WORKER = 2;
+
+export class WorkerPool implements FileAnalyzer {
   private readonly workers: Worker[] = [];
-  private readonly idle: Worker[] = [];
   private readonly queue: Pending[] = [];
-  private readonly inFlight = new Map<Worker, Pending>();
+  /** Files sent to each worker and not answered yet, in the order sent. */
+  private readonly inFlight = new Map<Worker, Pending[]>();
   private nextId = 0;
   private closed = false;
 
   /** Starts `size` (>= 1) worker threads. */
   constructor(size: number) {
-    // Under vitest the sources run as TypeScript; workers then need tsx's loader.
     for (let i = 0; i < Math.max(1, size); i++) this.spawn();
   }
 
@@ -65,13 +123,12 @@ export class WorkerPool {
     worker.on('error', (error) => this.onCrash(worker, error));
     worker.unref();
     this.workers.push(worker);
-    this.idle.push(worker);
+    this.inFlight.set(worker, []);
   }
 
   /** Analyzes one file's bytes; never rejects (failures come back as `failed`). */
   analyze(language: Language, bytes: Uint8Array, maxFileBytes: number): Promise<AnalyzeResponse> {
     if (this.closed) return Promise.resolve({ id: -1, failed: 'worker pool closed' });
-    // Copy into a buffer of our own so the transfer cannot detach memory shared with others.
     const request: AnalyzeRequest = { id: this.nextId++, language, bytes: new ArrayBuffer(0), maxFileBytes };
     return new Promise((resolve) => {
       this.queue.push({ request, resolve, crashes: 0, bytes });
@@ -80,40 +137,41 @@ export class WorkerPool {
   }
 
   private dispatch(): void {
-    while (this.idle.length > 0 && this.queue.length > 0) {
-      const worker = this.idle.pop()!;
-      const job = this.queue.shift()!;
-      // A copy of our own, so the transfer cannot detach memory the caller still uses.
-      const own = new Uint8Array(job.bytes.length);
-      own.set(job.bytes);
-      job.request.bytes = own.buffer;
-      this.inFlight.set(worker, job);
-      worker.ref();
-      worker.postMessage(job.request, [job.request.bytes]);
+    for (let depth = 1; depth <= DEPTH_PER_WORKER; depth++) {
+      for (const worker of this.workers) {
+        const pending = this.inFlight.get(worker)!;
+        if (pending.length >= depth || this.queue.length === 0) continue;
+        const job = this.queue.shift()!;
+        // A copy of our own, so the transfer cannot detach memory the caller still uses.
+        const own = new Uint8Array(job.bytes.length);
+        own.set(job.bytes);
+        job.request.bytes = own.buffer;
+        pending.push(job);
+        worker.ref();
+        worker.postMessage(job.request, [job.request.bytes]);
+      }
     }
   }
 
   private onMessage(worker: Worker, response: AnalyzeResponse): void {
-    const job = this.inFlight.get(worker);
-    this.inFlight.delete(worker);
-    worker.unref();
-    this.idle.push(worker);
+    const pending = this.inFlight.get(worker) ?? [];
+    const i = pending.findIndex((p) => p.request.id === response.id);
+    const job = i === -1 ? undefined : pending.splice(i, 1)[0];
+    if (pending.length === 0) worker.unref();
     job?.resolve(response);
     this.dispatch();
   }
 
   private onCrash(worker: Worker, error: Error): void {
-    const job = this.inFlight.get(worker);
+    const pending = this.inFlight.get(worker) ?? [];
     this.inFlight.delete(worker);
-    if (job !== undefined) {
-      // Retry once on a fresh worker: a second death is the file's doing, and is reported.
+    // Retry once on a fresh worker: a second death is the file's doing, and is reported.
+    for (const job of pending.reverse()) {
       if (job.crashes++ === 0) this.queue.unshift(job);
       else job.resolve({ id: job.request.id, failed: `analyzer crashed: ${error.message}` });
     }
     const i = this.workers.indexOf(worker);
     if (i !== -1) this.workers.splice(i, 1);
-    const j = this.idle.indexOf(worker);
-    if (j !== -1) this.idle.splice(j, 1);
     // One bad file (say, one that exhausts the worker's heap) must not stop the rest.
     if (!this.closed) this.spawn();
     this.dispatch();

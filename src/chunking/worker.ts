@@ -6,8 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { SourceAnalyzer } from './analyze.js';
-import type { AnalyzeRequest, AnalyzeResponse } from './pool.js';
-import { decodeSource } from './read-source.js';
+import { type AnalyzeRequest, type AnalyzeResponse, analyzeFileBytes } from './pool.js';
 
 // Without the native flattener, syntax trees live in native memory that V8 does not see, so it
 // would collect them late and the process would grow by hundreds of MB. Collect explicitly every
@@ -23,21 +22,13 @@ parentPort!.on('message', (request: AnalyzeRequest) => {
 });
 
 async function handle(request: AnalyzeRequest): Promise<AnalyzeResponse> {
-  try {
-    const bytes = new Uint8Array(request.bytes);
-    const decoded = decodeSource(bytes, request.maxFileBytes);
-    if (!decoded.ok) return { id: request.id, skipped: decoded.reason };
-    const analysis = await analyzer.analyze(decoded.text, request.language, decoded.bomBytes, bytes.length);
-    bytesSinceGc += bytes.length;
-    if (bytesSinceGc >= GC_EVERY_BYTES) {
-      bytesSinceGc = 0;
-      collectGarbage();
-    }
-    return { id: request.id, analysis };
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return { id: request.id, failed: message };
+  const response = await analyzeFileBytes(analyzer, request);
+  bytesSinceGc += request.bytes.byteLength;
+  if (bytesSinceGc >= GC_EVERY_BYTES) {
+    bytesSinceGc = 0;
+    collectGarbage();
   }
+  return response;
 }
 
 /**
