@@ -15,8 +15,17 @@ export interface GrammarTables {
   fieldNames: string[];
 }
 
+/**
+ * Tables indexed by type id. They are dense arrays of all 65536 possible ids: with a hole before
+ * the ERROR id (65535), V8 would store them as dictionaries, and every `typeName()` in the
+ * analyzers' hot loops would become a hash lookup.
+ */
 export function createGrammarTables(): GrammarTables {
-  return { typeNames: [], typeNamed: [], fieldNames: [] };
+  return {
+    typeNames: new Array<string>(ERROR_TYPE_ID + 1).fill(undefined as unknown as string),
+    typeNamed: new Array<boolean>(ERROR_TYPE_ID + 1).fill(false),
+    fieldNames: new Array<string>(4096).fill(undefined as unknown as string),
+  };
 }
 
 /** Complete tables from a grammar's symbol list (the native path reads them all at once). */
@@ -25,11 +34,14 @@ export function grammarTablesFromSymbols(symbols: {
   named: boolean[];
   fields: string[];
 }): GrammarTables {
-  const tables: GrammarTables = {
-    typeNames: [...symbols.names],
-    typeNamed: [...symbols.named],
-    fieldNames: [...symbols.fields],
-  };
+  const tables = createGrammarTables();
+  symbols.names.forEach((name, id) => {
+    tables.typeNames[id] = name;
+    tables.typeNamed[id] = symbols.named[id] === true;
+  });
+  symbols.fields.forEach((name, id) => {
+    if (name !== undefined) tables.fieldNames[id] = name;
+  });
   tables.typeNames[ERROR_TYPE_ID] = 'ERROR';
   tables.typeNamed[ERROR_TYPE_ID] = true;
   return tables;
