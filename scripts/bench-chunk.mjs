@@ -165,4 +165,21 @@ const lines = [
 ];
 const table = lines.join('\n');
 process.stdout.write(table);
-if (write) writeFileSync(path.join(root, 'docs', 'benchmarks.md'), table);
+// docs/benchmarks.md keeps its hand-written analysis; only the part between the markers is
+// replaced.
+if (write) {
+  const file = path.join(root, 'docs', 'benchmarks.md');
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  let doc = '';
+  try {
+    doc = readFileSync(file, 'utf8');
+  } catch {
+    doc = '';
+  }
+  const body = `${start}\n${table.replace(/^# Benchmarks\n\n/, '')}${end}`;
+  const i = doc.indexOf(start);
+  const j = doc.indexOf(end);
+  doc = i !== -1 && j > i ? doc.slice(0, i) + body + doc.slice(j + end.length) : `# Benchmarks\n\n${body}\n`;
+  writeFileSync(file, doc);
+}
