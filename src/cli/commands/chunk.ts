@@ -51,9 +51,9 @@ export function registerChunkCommand(program: Command): void {
           wait: opts.wait === undefined ? false : opts.wait,
           manifest: opts.json === true,
           onProgress: spinner
-            ? (done, total) => {
+            ? throttle((done, total) => {
                 spinner.text = `chunking ${formatCount(done)}/${formatCount(total)} files`;
-              }
+              })
             : undefined,
         });
       } finally {
@@ -66,11 +66,15 @@ export function registerChunkCommand(program: Command): void {
     });
 }
 
-/** An ora spinner on stderr when it is a terminal; none otherwise (CI logs stay clean). */
+/**
+ * An ora spinner on stderr when it is a terminal with a known width; none otherwise, so CI logs
+ * stay clean (and a pseudo-terminal without a size cannot make ora redraw without end).
+ */
 async function startSpinner(silent: boolean) {
-  if (silent || !process.stderr.isTTY) return undefined;
+  const columns = process.stderr.columns ?? 0;
+  if (silent || !process.stderr.isTTY || columns < 20) return undefined;
   const { default: ora } = await import('ora');
-  return ora({ text: 'listing files', stream: process.stderr }).start();
+  return ora({ text: 'listing files', stream: process.stderr, discardStdin: false }).start();
 }
 
 /** Skipped files and parse errors, once each, on stderr. */
@@ -109,4 +113,15 @@ function formatCounts(counts: Record<string, number>): string {
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
     .map(([k, n]) => `${k} ${formatCount(n)}`)
     .join(', ');
+}
+
+/** Calls `fn` at most every 100 ms (and always for the last item), so redraws stay cheap. */
+function throttle(fn: (done: number, total: number) => void): (done: number, total: number) => void {
+  let last = 0;
+  return (done, total) => {
+    const now = Date.now();
+    if (done < total && now - last < 100) return;
+    last = now;
+    fn(done, total);
+  };
 }
