@@ -131,7 +131,7 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
       discovery.candidates.map((c) => c.path),
     );
     const head = await store.getHead(rootAbs);
-    const headSnapshot = head === null ? undefined : await store.getSnapshot(head);
+    const headSummary = head === null ? undefined : await store.getSnapshotSummary(head);
     const statIndex = parseStatIndex(await store.getStatIndex(rootAbs));
     phase('head');
     const work: FileWork[] = await readCandidates(discovery.candidates, maxFileBytes, statIndex);
@@ -151,52 +151,47 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
     work.sort((a, b) => (a.file.path < b.file.path ? -1 : a.file.path > b.file.path ? 1 : 0));
     phase('read');
     await fillFileMetadata(work, rootAbs, await gitInfo);
+    const treeDigest = digestTree(work);
     phase('metadata');
     const readConfig = createConfigReader(rootAbs);
 
     // Nothing changed since the head snapshot: it is the answer, without resolving the graph
-    // again (and without loading any analysis unless the manifest is wanted).
-    if (
-      headSnapshot !== undefined &&
-      isUnchanged(
-        work,
-        headSnapshot.content as SnapshotContent,
-        headSnapshot.meta as SnapshotMeta,
-        readConfig,
-      )
-    ) {
-      const meta = headSnapshot.meta as SnapshotMeta;
-      const content = headSnapshot.content as SnapshotContent;
+    // again (and without loading its content or any analysis unless the manifest is wanted).
+    if (headSummary !== undefined && isUnchanged(treeDigest, headSummary.meta as SnapshotMeta, readConfig)) {
+      const meta = headSummary.meta as SnapshotMeta;
       await store.putStatIndex(rootAbs, buildStatIndex(work));
-      const indexed = content.files.filter((f) => f.status !== 'skipped');
-      const stats: ManifestStats = { ...meta.stats, reusedFiles: indexed.length, newChunks: 0 };
+      const indexed = meta.stats.files - meta.stats.skipped;
+      const stats: ManifestStats = { ...meta.stats, reusedFiles: indexed, newChunks: 0 };
       const result: ChunkResult = {
-        snapshot: headSnapshot.id,
-        parent: headSnapshot.parent,
+        snapshot: headSummary.id,
+        parent: headSummary.parent,
         root: options.root,
         stats,
         chunksByLanguage: meta.chunksByLanguage ?? {},
         chunksByKind: meta.chunksByKind ?? {},
-        problems: problemsOf(content.files),
-        warnings: content.warnings,
+        problems: meta.problems ?? [],
+        warnings: meta.warnings ?? [],
         storePath,
         newSnapshot: false,
       };
       if (options.manifest !== false) {
+        const snapshot = await store.getSnapshot(headSummary.id);
+        const content = snapshot!.content as SnapshotContent;
+        const files = content.files.filter((f) => f.status !== 'skipped');
         const found = await store.getAnalyses(
-          indexed.map((f) => analysisKey(content.analyzerVersion, f.language, f.sha256)),
+          files.map((f) => analysisKey(content.analyzerVersion, f.language, f.sha256)),
         );
         const analyses = new Map<string, FileAnalysis>();
-        indexed.forEach((f, i) => {
+        files.forEach((f, i) => {
           const a = found[i];
           if (a !== undefined) analyses.set(f.path, a);
         });
         stats.ms = Math.round((performance.now() - started) * 10) / 10;
         result.manifest = buildManifest({
-          id: headSnapshot.id,
-          parent: headSnapshot.parent,
+          id: headSummary.id,
+          parent: headSummary.parent,
           root: options.root,
-          createdAt: headSnapshot.createdAt,
+          createdAt: headSummary.createdAt,
           content,
           analyses,
           stats,
@@ -314,16 +309,23 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
       stats,
       chunksByLanguage,
       chunksByKind,
+      hashVersion: HASH_VERSION,
+      analyzerVersion: ANALYZER_VERSION,
+      treeDigest,
       configFiles: readConfig.seen(),
+      problems: problemsOf(content.files),
+      warnings: content.warnings,
     };
     const fileShas = [...new Set(work.filter((w) => w.analysis !== undefined).map((w) => w.file.sha256))];
     // A tree unchanged since the head snapshot adds no snapshot: the head is the answer.
     const contentJson = canonicalJson(content);
     const unchanged =
-      headSnapshot !== undefined &&
-      computeSnapshotId(rootAbs, headSnapshot.parent, contentJson) === headSnapshot.id;
+      headSummary !== undefined &&
+      computeSnapshotId(rootAbs, headSummary.parent, contentJson) === headSummary.id;
+    // Same content: refresh the head's meta, so the next run can take the unchanged path.
+    if (unchanged) await store.setSnapshotMeta(headSummary.id, meta);
     const snapshotId = unchanged
-      ? headSnapshot.id
+      ? headSummary.id
       : await store.writeSnapshot({
           root: rootAbs,
           parent: head,
@@ -335,8 +337,8 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
         });
     await store.putStatIndex(rootAbs, buildStatIndex(work));
     const newSnapshot = !unchanged;
-    const snapshotParent = unchanged ? headSnapshot.parent : head;
-    const snapshotCreatedAt = unchanged ? headSnapshot.createdAt : createdAt;
+    const snapshotParent = unchanged ? headSummary.parent : head;
+    const snapshotCreatedAt = unchanged ? headSummary.createdAt : createdAt;
     phase('snapshot');
     stats.ms = Math.round((performance.now() - started) * 10) / 10;
     const result: ChunkResult = {
@@ -491,42 +493,37 @@ function createConfigReader(rootAbs: string): ((rel: string) => string | undefin
 }
 
 /**
- * True when the files found now are those of the head snapshot, with the same content and
- * metadata, under the same hash and analyzer versions, and no configuration file the graph read
- * has changed: then the head's graph and hashes still hold.
+ * A digest of the tree as read, before any analysis: every file's path, language, sha256, size,
+ * git metadata, and the reason for skips decided without analysis (discovery, size limit). Two
+ * runs with the same digest see the same bytes under the same names.
+ */
+function digestTree(work: FileWork[]): string {
+  const h = createHash('sha256');
+  for (const w of work) {
+    const f = w.file;
+    const skip = f.status === 'skipped' ? (f.reason ?? '') : '';
+    h.update(JSON.stringify([f.path, f.language, f.sha256, f.bytes, f.creator, f.lastModified, skip]));
+    h.update('\n');
+  }
+  return h.digest('hex');
+}
+
+/**
+ * True when the tree read now is the head snapshot's (same digest), under the same hash and
+ * analyzer versions, and no configuration file the graph read has changed: then the head's
+ * graph and hashes still hold.
  */
 function isUnchanged(
-  work: FileWork[],
-  head: SnapshotContent,
+  treeDigest: string,
   meta: SnapshotMeta,
   readConfig: (rel: string) => string | undefined,
 ): boolean {
-  if (head.hashVersion !== HASH_VERSION || head.analyzerVersion !== ANALYZER_VERSION) return false;
-  if (meta.configFiles === undefined || head.files.length !== work.length) return false;
-  for (let i = 0; i < work.length; i++) {
-    const a = work[i]!.file;
-    const b = head.files[i]!;
-    if (a.path !== b.path || a.language !== b.language || a.sha256 !== b.sha256 || a.bytes !== b.bytes)
-      return false;
-    if (a.creator !== b.creator || a.lastModified !== b.lastModified) return false;
-    if (a.status === 'skipped') {
-      if (b.status !== 'skipped' || a.reason !== b.reason) return false;
-    } else if (b.status === 'skipped') {
-      // Skipped by a worker (binary, not UTF-8): the same bytes are skipped again. Skipped for
-      // size before any read: the limit may have changed, so look again.
-      if (b.sha256 === EMPTY_SHA256 || (b.reason ?? '').startsWith('larger than')) return false;
-    }
-  }
+  if (meta.treeDigest !== treeDigest || meta.configFiles === undefined) return false;
+  if (meta.hashVersion !== HASH_VERSION || meta.analyzerVersion !== ANALYZER_VERSION) return false;
   for (const [rel, sha] of Object.entries(meta.configFiles)) {
     const text = readConfig(rel);
     const now = text === undefined ? null : createHash('sha256').update(text).digest('hex');
     if (now !== sha) return false;
-  }
-  // The head's statuses (parse errors) hold too, since the bytes are the same.
-  for (let i = 0; i < work.length; i++) {
-    const b = head.files[i]!;
-    work[i]!.file.status = b.status;
-    if (b.reason !== undefined) work[i]!.file.reason = b.reason;
   }
   return true;
 }
@@ -540,16 +537,12 @@ function configCandidates(work: FileWork[]): string[] {
   const out = new Set<string>(['requirements.txt', 'package-lock.json']);
   const seenDirs = new Set<string>();
   for (const w of work) {
-    const names =
-      w.file.language === 'go'
-        ? ['go.mod']
-        : w.file.language === 'python'
-          ? []
-          : ['tsconfig.json', 'jsconfig.json', 'package.json'];
-    if (names.length === 0) continue;
+    const language = w.file.language;
+    if (language === 'python') continue;
+    const names = language === 'go' ? ['go.mod'] : ['tsconfig.json', 'jsconfig.json', 'package.json'];
     let dir = path.posix.dirname(w.file.path);
     for (;;) {
-      const key = `${w.file.language === 'go' ? 'go' : 'js'}:${dir}`;
+      const key = `${language === 'go' ? 'go' : 'js'}:${dir}`;
       if (seenDirs.has(key)) break;
       seenDirs.add(key);
       for (const n of names) out.add(dir === '.' ? n : `${dir}/${n}`);

@@ -52,6 +52,13 @@ export interface SnapshotMeta {
   chunksByKind?: Record<string, number>;
   /** Configuration files the graph read (relative path -> sha256, null when absent). */
   configFiles?: Record<string, string | null>;
+  hashVersion?: string;
+  analyzerVersion?: string;
+  /** Digest of the tree as read, before analysis (chunk.ts `digestTree`): equal means unchanged. */
+  treeDigest?: string;
+  /** Files not indexed cleanly and warnings, so an unchanged rerun need not load the content. */
+  problems?: Array<{ path: string; status: 'skipped' | 'parse-error'; reason: string }>;
+  warnings?: string[];
 }
 
 export interface BuildManifestInput {

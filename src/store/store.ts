@@ -480,6 +480,30 @@ export class ChunkStore {
   }
 
   /**
+   * Replaces a snapshot's `meta` (which is not part of its id: stats, counts, caches of what
+   * the run saw). A no-op for an unknown id.
+   */
+  async setSnapshotMeta(id: string, meta: unknown): Promise<void> {
+    await this.#exclusive(async () => {
+      const value = await this.#db.get(`s:${id}`);
+      if (value === undefined) return;
+      const header = this.#parseSnapshotHeader(id, value);
+      await this.#db.put(`s:${id}`, jsonBytes({ ...header, meta }), { sync: true });
+    });
+  }
+
+  /**
+   * A snapshot's header (id, root, parent, createdAt, meta) without its content, which for a
+   * large tree takes a while to decompress and parse. Undefined when there is no such snapshot.
+   */
+  async getSnapshotSummary(id: string): Promise<SnapshotSummary | undefined> {
+    const value = await this.#db.get(`s:${id}`);
+    if (value === undefined) return undefined;
+    const header = this.#parseSnapshotHeader(id, value);
+    return { id, root: header.root, parent: header.parent, createdAt: header.createdAt, meta: header.meta };
+  }
+
+  /**
    * A snapshot with its content, by id or unique id prefix (see {@link ChunkStore.resolveSnapshotId}).
    *
    * @returns the snapshot, or `undefined` when none matches.
