@@ -248,49 +248,18 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
     for (const w of work) {
       if (w.analysis !== undefined) graphFiles.push({ path: w.file.path, analysis: w.analysis });
     }
-    const graph = resolveGraph(graphFiles, {
-      root: rootAbs,
-      paths: work.map((w) => w.file.path),
-      readFile: readConfig,
-    });
-    // Also fingerprint the configuration files the resolver reads from disk by itself
-    // (tsconfig.json through get-tsconfig), so that a later run notices when one changes.
-    for (const rel of configCandidates(work)) readConfig(rel);
-    phase('graph');
-    const closureInput: Array<{ id: string; hash: string; deps: string[]; externalDeps: string[] }> = [];
-    for (const g of graphFiles) {
-      for (const c of g.analysis.chunks) {
-        const id = chunkId(g.path, c.localId);
-        const links = graph.links.get(id);
-        closureInput.push({
-          id,
-          hash: c.hash,
-          deps: links?.deps ?? [],
-          externalDeps: links?.externalDeps ?? [],
-        });
-      }
-    }
-    const closure = computeClosureHashes(closureInput, graph.lockedVersions);
-    phase('closure');
-    const indexOf = new Map<string, number>();
-    closureInput.forEach((c, i) => {
-      indexOf.set(c.id, i);
-    });
+    const linked = linkChunks(graphFiles, rootAbs, work, readConfig, phase);
     const content: SnapshotContent = {
       hashVersion: HASH_VERSION,
       analyzerVersion: ANALYZER_VERSION,
       files: work.map((w) => w.file),
-      graph: closureInput.map((c) => [
-        closure.get(c.id)!,
-        c.deps.map((d) => indexOf.get(d)!),
-        c.externalDeps,
-      ]),
-      warnings: [...discovery.warnings, ...graph.warnings],
+      graph: linked.graph,
+      warnings: [...discovery.warnings, ...linked.warnings],
     };
     const createdAt = new Date().toISOString();
     const stats: ManifestStats = {
       files: work.length,
-      chunks: closureInput.length,
+      chunks: linked.graph.length,
       parseErrors: work.filter((w) => w.file.status === 'parse-error').length,
       skipped: work.filter((w) => w.file.status === 'skipped').length,
       reusedFiles,
@@ -526,6 +495,51 @@ function isUnchanged(
     if (now !== sha) return false;
   }
   return true;
+}
+
+/**
+ * Resolves the graph and computes closure hashes; returns the snapshot's graph (dependencies as
+ * indexes into the chunk order of `graphFiles`) and the resolver's warnings.
+ */
+function linkChunks(
+  graphFiles: GraphFile[],
+  rootAbs: string,
+  work: FileWork[],
+  readConfig: ReturnType<typeof createConfigReader>,
+  phase: (name: string) => void,
+): { graph: SnapshotContent['graph']; warnings: string[] } {
+  const graph = resolveGraph(graphFiles, {
+    root: rootAbs,
+    paths: work.map((w) => w.file.path),
+    readFile: readConfig,
+  });
+  // Also fingerprint the configuration files the resolver reads from disk by itself
+  // (tsconfig.json through get-tsconfig), so that a later run notices when one changes.
+  for (const rel of configCandidates(work)) readConfig(rel);
+  phase('graph');
+  const closureInput: Array<{ id: string; hash: string; deps: string[]; externalDeps: string[] }> = [];
+  for (const g of graphFiles) {
+    for (const c of g.analysis.chunks) {
+      const id = chunkId(g.path, c.localId);
+      const links = graph.links.get(id);
+      closureInput.push({
+        id,
+        hash: c.hash,
+        deps: links?.deps ?? [],
+        externalDeps: links?.externalDeps ?? [],
+      });
+    }
+  }
+  const closure = computeClosureHashes(closureInput, graph.lockedVersions);
+  phase('closure');
+  const indexOf = new Map<string, number>();
+  closureInput.forEach((c, i) => {
+    indexOf.set(c.id, i);
+  });
+  return {
+    graph: closureInput.map((c) => [closure.get(c.id)!, c.deps.map((d) => indexOf.get(d)!), c.externalDeps]),
+    warnings: graph.warnings,
+  };
 }
 
 /**
