@@ -19,7 +19,17 @@ import { ANALYZER_VERSION } from './analyze.js';
 import { DEFAULT_MAX_FILE_BYTES } from './defaults.js';
 import { discoverFiles } from './discover.js';
 import { type FileAnalyzer, InThreadAnalyzer, WorkerPool } from './pool.js';
-import { buildManifest, type SnapshotContent, type SnapshotFile, type SnapshotMeta } from './snapshot.js';
+import {
+  analysisKey,
+  buildManifest,
+  loadSnapshotManifest,
+  type SnapshotContent,
+  type SnapshotFile,
+  type SnapshotMeta,
+} from './snapshot.js';
+
+export { analysisKey };
+
 import type { FileAnalysis, Language } from './types.js';
 
 export { DEFAULT_MAX_FILE_BYTES };
@@ -74,11 +84,6 @@ export interface ChunkResult {
 /** Resolves the store path for a root: `--store`, then `CCX_STORE`, then `<root>/.ccx`. */
 export function resolveStorePath(root: string, store: string | undefined): string {
   return path.resolve(store ?? process.env.CCX_STORE ?? path.join(root, '.ccx'));
-}
-
-/** The store key of a file's cached analysis. */
-export function analysisKey(analyzerVersion: string, language: Language, sha256: string): string {
-  return `${analyzerVersion}:${language}:${sha256}`;
 }
 
 interface FileWork {
@@ -176,26 +181,8 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
       };
       if (options.manifest !== false) {
         const snapshot = await store.getSnapshot(headSummary.id);
-        const content = snapshot!.content as SnapshotContent;
-        const files = content.files.filter((f) => f.status !== 'skipped');
-        const found = await store.getAnalyses(
-          files.map((f) => analysisKey(content.analyzerVersion, f.language, f.sha256)),
-        );
-        const analyses = new Map<string, FileAnalysis>();
-        files.forEach((f, i) => {
-          const a = found[i];
-          if (a !== undefined) analyses.set(f.path, a);
-        });
         stats.ms = Math.round((performance.now() - started) * 10) / 10;
-        result.manifest = buildManifest({
-          id: headSummary.id,
-          parent: headSummary.parent,
-          root: options.root,
-          createdAt: headSummary.createdAt,
-          content,
-          analyses,
-          stats,
-        });
+        result.manifest = await loadSnapshotManifest(store, snapshot!, { root: options.root, stats });
       }
       stats.ms = Math.round((performance.now() - started) * 10) / 10;
       phase('unchanged');

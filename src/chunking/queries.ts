@@ -3,12 +3,10 @@
  * `deps`, `cat` and `verify`. Each opens the store, answers, and closes it.
  */
 import path from 'node:path';
-import { NotFoundError, StoreError, UsageError } from '../errors.js';
+import { NotFoundError, UsageError } from '../errors.js';
 import type { Manifest, ManifestChunk } from '../manifest.js';
 import { type ChunkStore, openStore, type Snapshot, type VerifyResult } from '../store/store.js';
-import { analysisKey } from './chunk.js';
-import { buildManifest, type SnapshotContent, type SnapshotMeta } from './snapshot.js';
-import type { FileAnalysis } from './types.js';
+import { loadSnapshotManifest, type SnapshotContent, type SnapshotMeta } from './snapshot.js';
 
 /** Options every query takes. */
 export interface StoreOptions {
@@ -57,41 +55,13 @@ async function loadSnapshot(store: ChunkStore, id: string | undefined): Promise<
   return snapshot;
 }
 
-async function loadManifestFrom(store: ChunkStore, snapshot: Snapshot): Promise<Manifest> {
-  const content = snapshot.content as SnapshotContent;
-  const meta = snapshot.meta as SnapshotMeta;
-  const indexed = content.files.filter((f) => f.status !== 'skipped');
-  const analyses = await store.getAnalyses(
-    indexed.map((f) => analysisKey(content.analyzerVersion, f.language, f.sha256)),
-  );
-  const byPath = new Map<string, FileAnalysis>();
-  indexed.forEach((f, i) => {
-    const a = analyses[i];
-    if (a === undefined) {
-      throw new StoreError(`the store lacks the analysis of ${f.path} (${f.sha256.slice(0, 12)})`, {
-        hint: 'run `ccx verify`, then `ccx chunk` again to restore it',
-      });
-    }
-    byPath.set(f.path, a);
-  });
-  return buildManifest({
-    id: snapshot.id,
-    parent: snapshot.parent,
-    root: meta.rootAsGiven,
-    createdAt: snapshot.createdAt,
-    content,
-    analyses: byPath,
-    stats: meta.stats,
-  });
-}
-
 /**
  * The manifest of a snapshot (default: the newest).
  * @throws NotFoundError when the store has no such snapshot; StoreError when it cannot be read.
  */
 export async function manifest(options: SnapshotOptions): Promise<Manifest> {
   return withStore(options, async (store) =>
-    loadManifestFrom(store, await loadSnapshot(store, options.snapshot)),
+    loadSnapshotManifest(store, await loadSnapshot(store, options.snapshot)),
   );
 }
 
@@ -145,7 +115,7 @@ export type ShowResult =
 export async function show(options: SnapshotOptions & { query: string }): Promise<ShowResult> {
   return withStore(options, async (store) => {
     const snapshot = await loadSnapshot(store, options.snapshot);
-    const m = await loadManifestFrom(store, snapshot);
+    const m = await loadSnapshotManifest(store, snapshot);
     const matches = findChunks(m, options.query);
     if (matches.length === 0) {
       throw new NotFoundError(`no chunk matches ${JSON.stringify(options.query)}`, {
@@ -198,7 +168,7 @@ export interface DepsResult {
  */
 export async function deps(options: DepsOptions): Promise<DepsResult> {
   return withStore(options, async (store) => {
-    const m = await loadManifestFrom(store, await loadSnapshot(store, options.snapshot));
+    const m = await loadSnapshotManifest(store, await loadSnapshot(store, options.snapshot));
     const matches = findChunks(m, options.id);
     if (matches.length === 0) throw new NotFoundError(`no chunk matches ${JSON.stringify(options.id)}`);
     if (matches.length > 1) {

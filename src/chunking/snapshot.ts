@@ -2,6 +2,7 @@
  * What a snapshot holds (the `content` the store hashes into the snapshot id) and how a manifest
  * is rebuilt from it plus the per-file analyses the store keeps by content.
  */
+import { StoreError } from '../errors.js';
 import { chunkId } from '../graph/resolve.js';
 import {
   type FileStatus,
@@ -11,7 +12,50 @@ import {
   type ManifestChunk,
   type ManifestStats,
 } from '../manifest.js';
+import type { ChunkStore, Snapshot } from '../store/store.js';
 import type { FileAnalysis, Language } from './types.js';
+
+/** The store key of a file's cached analysis. */
+export function analysisKey(analyzerVersion: string, language: Language, sha256: string): string {
+  return `${analyzerVersion}:${language}:${sha256}`;
+}
+
+/**
+ * The manifest of a stored snapshot, rebuilt from its content and the analyses it refers to.
+ * `overrides` replace the root as given and the stats recorded with it (a rerun reports its own).
+ * @throws StoreError when an analysis the snapshot needs is missing from the store.
+ */
+export async function loadSnapshotManifest(
+  store: ChunkStore,
+  snapshot: Snapshot,
+  overrides: { root?: string; stats?: ManifestStats } = {},
+): Promise<Manifest> {
+  const content = snapshot.content as SnapshotContent;
+  const meta = snapshot.meta as SnapshotMeta;
+  const indexed = content.files.filter((f) => f.status !== 'skipped');
+  const found = await store.getAnalyses(
+    indexed.map((f) => analysisKey(content.analyzerVersion, f.language, f.sha256)),
+  );
+  const analyses = new Map<string, FileAnalysis>();
+  indexed.forEach((f, i) => {
+    const a = found[i];
+    if (a === undefined) {
+      throw new StoreError(`the store lacks the analysis of ${f.path} (${f.sha256.slice(0, 12)})`, {
+        hint: 'run `ccx verify`, then `ccx chunk` again to restore it',
+      });
+    }
+    analyses.set(f.path, a);
+  });
+  return buildManifest({
+    id: snapshot.id,
+    parent: snapshot.parent,
+    root: overrides.root ?? meta.rootAsGiven,
+    createdAt: snapshot.createdAt,
+    content,
+    analyses,
+    stats: overrides.stats ?? meta.stats,
+  });
+}
 
 /** One file as a snapshot records it. */
 export interface SnapshotFile {
