@@ -3,10 +3,9 @@
  * with the whole file kept as one module chunk (so it still round-trips), never a crash.
  */
 import { describe, expect, it } from 'vitest';
-import { MAX_NESTING, SourceAnalyzer } from '../../src/chunking/analyze.js';
+import { MAX_NESTING } from '../../src/chunking/analyze.js';
 import type { Language } from '../../src/chunking/types.js';
-
-const analyzer = new SourceAnalyzer();
+import { analyzeText } from '../helpers/analyze.js';
 
 function nested(language: Language, depth: number): string {
   const open = language === 'go' ? '('.repeat(depth) : '['.repeat(depth);
@@ -19,14 +18,14 @@ function nested(language: Language, depth: number): string {
 describe.each<Language>(['javascript', 'typescript', 'python', 'go'])('deep nesting in %s', (language) => {
   it('analyzes nesting just under the limit', async () => {
     const src = nested(language, MAX_NESTING - 100);
-    const a = await analyzer.analyze(src, language, 0, Buffer.byteLength(src));
+    const a = await analyzeText(src, language);
     expect(a.status).toBe('ok');
     expect(a.chunks.map((c) => c.localId)).toEqual(['', 'f']);
   });
 
   it('keeps a file nested beyond the limit as one module chunk with a reason', async () => {
     const src = nested(language, MAX_NESTING * 3);
-    const a = await analyzer.analyze(src, language, 0, Buffer.byteLength(src));
+    const a = await analyzeText(src, language);
     expect(a.status).toBe('parse-error');
     expect(a.reason).toMatch(/nested \d+ levels deep \(limit 1500\)/);
     expect(a.chunks).toHaveLength(1);

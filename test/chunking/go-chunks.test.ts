@@ -5,20 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { SourceAnalyzer } from '../../src/chunking/analyze.js';
 import type { ChunkRecord, FileAnalysis } from '../../src/chunking/types.js';
+import { analyzeText, findChunk } from '../helpers/analyze.js';
 
-const analyzer = new SourceAnalyzer();
-
-async function analyzeGo(text: string): Promise<FileAnalysis> {
-  return analyzer.analyze(text, 'go', 0, Buffer.byteLength(text));
+function analyzeGo(text: string): Promise<FileAnalysis> {
+  return analyzeText(text, 'go');
 }
 
-function byId(analysis: FileAnalysis, localId: string): ChunkRecord {
-  const c = analysis.chunks.find((x) => x.localId === localId);
-  if (c === undefined) throw new Error(`no chunk ${localId}: ${analysis.chunks.map((x) => x.localId)}`);
-  return c;
-}
+const byId = findChunk;
 
 /** The text of a chunk's range, cut by bytes. */
 function textOf(src: string, c: ChunkRecord): string {

@@ -3,22 +3,19 @@
  * sources that must hash equal and pairs that must hash differently.
  */
 import { describe, expect, it } from 'vitest';
-import { SourceAnalyzer } from '../../src/chunking/analyze.js';
 import type { ChunkRecord, FileAnalysis } from '../../src/chunking/types.js';
+import { analyzeText, findChunk } from '../helpers/analyze.js';
 
-const analyzer = new SourceAnalyzer();
-
-async function analyzeGo(text: string): Promise<FileAnalysis> {
-  return analyzer.analyze(text, 'go', 0, Buffer.byteLength(text));
+function analyzeGo(text: string): Promise<FileAnalysis> {
+  return analyzeText(text, 'go');
 }
 
 /** The chunk `localId` of `package p` followed by `code`; the only non-module chunk by default. */
 async function chunkOf(code: string, localId?: string): Promise<ChunkRecord> {
   const analysis = await analyzeGo(`package p\n\n${code}\n`);
-  const chunks = analysis.chunks.slice(1);
-  const found = localId === undefined ? chunks[chunks.length - 1] : chunks.find((c) => c.localId === localId);
-  if (found === undefined)
-    throw new Error(`no chunk ${localId} in: ${analysis.chunks.map((c) => c.localId)}`);
+  if (localId !== undefined) return findChunk(analysis, localId);
+  const found = analysis.chunks.length > 1 ? analysis.chunks[analysis.chunks.length - 1] : undefined;
+  if (found === undefined) throw new Error(`no chunk in: ${code}`);
   return found;
 }
 

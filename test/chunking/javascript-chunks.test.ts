@@ -2,13 +2,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SourceAnalyzer } from '../../src/chunking/analyze.js';
 import type { FileAnalysis, Language } from '../../src/chunking/types.js';
+import { analyzeText } from '../helpers/analyze.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 
-const analyzer = new SourceAnalyzer();
 const analyze = (src: string, language: Language = 'typescript'): Promise<FileAnalysis> =>
-  analyzer.analyze(src, language, 0, Buffer.byteLength(src));
+  analyzeText(src, language);
 
 /** The segment partition covers [0, bytes) exactly, in order, without gaps or overlaps. */
 function expectPartition(a: FileAnalysis, bytes: number): void {
@@ -183,7 +182,7 @@ exports.extra = helper;
   it('handles the mixed fixture files without throwing', async () => {
     for (const rel of ['src/a.ts', 'src/util/math.ts', 'src/ünïcode.ts', 'src/crlf.ts']) {
       const bytes = readFileSync(path.join(REPO_ROOT, 'fixtures/chunk/mixed', rel));
-      const a = await analyzer.analyze(bytes.toString('utf8'), 'typescript', 0, bytes.length);
+      const a = await analyzeText(bytes.toString('utf8'), 'typescript');
       expectPartition(a, bytes.length);
     }
   });

@@ -3,13 +3,11 @@
  * and TSX: pairs that MUST hash equal and pairs that MUST differ, one or more per rule.
  */
 import { describe, expect, it } from 'vitest';
-import { SourceAnalyzer } from '../../src/chunking/analyze.js';
 import type { ChunkRecord, FileAnalysis, Language } from '../../src/chunking/types.js';
-
-const analyzer = new SourceAnalyzer();
+import { analyzeText } from '../helpers/analyze.js';
 
 async function analyze(src: string, language: Language = 'typescript'): Promise<FileAnalysis> {
-  return analyzer.analyze(src, language, 0, Buffer.byteLength(src));
+  return analyzeText(src, language);
 }
 
 /** The first non-module chunk of a source text. */

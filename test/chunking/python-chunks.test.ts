@@ -6,21 +6,14 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SourceAnalyzer } from '../../src/chunking/analyze.js';
 import type { ChunkRecord, FileAnalysis } from '../../src/chunking/types.js';
+import { analyzeText, findChunk } from '../helpers/analyze.js';
 
-const analyzer = new SourceAnalyzer();
-
-async function analyzePy(text: string): Promise<FileAnalysis> {
-  return analyzer.analyze(text, 'python', 0, Buffer.byteLength(text));
+function analyzePy(text: string): Promise<FileAnalysis> {
+  return analyzeText(text, 'python');
 }
 
-function byId(analysis: FileAnalysis, localId: string): ChunkRecord {
-  const found = analysis.chunks.find((c) => c.localId === localId);
-  if (found === undefined)
-    throw new Error(`no chunk ${localId} in: ${analysis.chunks.map((c) => c.localId)}`);
-  return found;
-}
+const byId = findChunk;
 
 function textOf(text: string, chunk: ChunkRecord): string {
   return Buffer.from(text).subarray(chunk.startByte, chunk.endByte).toString();
@@ -399,7 +392,7 @@ describe.skipIf(STDLIB === undefined)('Python chunks: standard-library files', (
     if (!existsSync(path)) return;
     const bytes = readFileSync(path);
     const text = bytes.toString('utf8');
-    const a = await analyzer.analyze(text, 'python', 0, bytes.length);
+    const a = await analyzeText(text, 'python');
     expect(a.chunks.length).toBeGreaterThan(1);
     expectPartition(a, bytes.length);
     for (const c of a.chunks) {
@@ -411,7 +404,7 @@ describe.skipIf(STDLIB === undefined)('Python chunks: standard-library files', (
 
   it('json/decoder.py: the chunks, imports and references the graph needs', async () => {
     const bytes = readFileSync(join(STDLIB!, 'json/decoder.py'));
-    const a = await analyzer.analyze(bytes.toString('utf8'), 'python', 0, bytes.length);
+    const a = await analyzeText(bytes.toString('utf8'), 'python');
     const ids = a.chunks.map((c) => c.localId);
     expect(ids).toEqual(expect.arrayContaining(['JSONDecodeError', 'JSONDecoder', 'JSONDecoder.decode']));
     expect(a.imports).toEqual(expect.arrayContaining([{ local: 're', specifier: 're', imported: '*' }]));

@@ -3,22 +3,19 @@
  * sources that must hash equal and pairs that must hash differently.
  */
 import { describe, expect, it } from 'vitest';
-import { SourceAnalyzer } from '../../src/chunking/analyze.js';
 import type { ChunkRecord, FileAnalysis } from '../../src/chunking/types.js';
+import { analyzeText, findChunk } from '../helpers/analyze.js';
 
-const analyzer = new SourceAnalyzer();
-
-async function analyzePy(text: string): Promise<FileAnalysis> {
-  return analyzer.analyze(text, 'python', 0, Buffer.byteLength(text));
+function analyzePy(text: string): Promise<FileAnalysis> {
+  return analyzeText(text, 'python');
 }
 
 /** The chunk `localId` of `code` (default: the first chunk after the module). */
 async function chunkOf(code: string, localId?: string): Promise<ChunkRecord> {
   const analysis = await analyzePy(code);
-  const found =
-    localId === undefined ? analysis.chunks[1] : analysis.chunks.find((c) => c.localId === localId);
-  if (found === undefined)
-    throw new Error(`no chunk ${localId} in: ${analysis.chunks.map((c) => c.localId)}`);
+  if (localId !== undefined) return findChunk(analysis, localId);
+  const found = analysis.chunks[1];
+  if (found === undefined) throw new Error(`no chunk in: ${code}`);
   return found;
 }
 
