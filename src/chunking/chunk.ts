@@ -9,8 +9,7 @@ import { readFileSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { computeClosureHashes } from '../graph/closure.js';
-import { chunkId, type GraphFile, resolveGraph } from '../graph/resolve.js';
+import { StoreError } from '../errors.js';
 import { HASH_VERSION, type Manifest, type ManifestStats } from '../manifest.js';
 import { canonicalJson } from '../store/canonical-json.js';
 import { type ChunkStore, computeSnapshotId, openStore, type PutFileEntry } from '../store/store.js';
@@ -18,10 +17,13 @@ import { gitFileInfo } from '../util/git.js';
 import { ANALYZER_VERSION } from './analyze.js';
 import { DEFAULT_MAX_FILE_BYTES } from './defaults.js';
 import { discoverFiles } from './discover.js';
+import { type LinkContext, type LinkFile, type LinkResult, linkAll, linkChanged } from './link.js';
 import { type FileAnalyzer, InThreadAnalyzer, WorkerPool } from './pool.js';
 import {
   analysisKey,
-  buildManifest,
+  type GraphRecord,
+  type LinkIndex,
+  loadAnalyses,
   loadSnapshotManifest,
   type SnapshotContent,
   type SnapshotFile,
@@ -79,6 +81,12 @@ export interface ChunkResult {
   storePath: string;
   /** False when the tree was unchanged since the head snapshot, so no snapshot was added. */
   newSnapshot: boolean;
+  /**
+   * How the graph was linked: `unchanged` (the head snapshot held), `full` (every file
+   * resolved), or `incremental` (only changed files and those that read them; link.ts), with the
+   * files resolved and the closure hashes computed.
+   */
+  linking: { mode: 'unchanged' | 'full' | 'incremental'; resolvedFiles: number; hashedChunks: number };
 }
 
 /** Resolves the store path for a root: `--store`, then `CCX_STORE`, then `<root>/.ccx`. */
@@ -178,6 +186,7 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
         warnings: meta.warnings ?? [],
         storePath,
         newSnapshot: false,
+        linking: { mode: 'unchanged', resolvedFiles: 0, hashedChunks: 0 },
       };
       if (options.manifest !== false) {
         const snapshot = await store.getSnapshot(headSummary.id);
@@ -193,14 +202,36 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
     let done = 0;
     const progress = () => options.onProgress?.(done, total);
 
-    // Reuse analyses the store already holds for these exact bytes.
-    const toLookUp = work.filter((w) => w.file.status !== 'skipped');
-    const cached = await store.getAnalyses(
-      toLookUp.map((w) => analysisKey(ANALYZER_VERSION, w.file.language, w.file.sha256)),
-    );
+    // The head snapshot, when this run can start from it: same hash and analyzer versions.
+    const previous = headSummary === undefined ? undefined : await loadPreviousState(store, headSummary.id);
+    phase('previous');
+
+    // Files whose bytes the head snapshot already holds keep its analysis (loaded only when
+    // needed); the others reuse an analysis the store has for their bytes, or are analyzed.
     let reusedFiles = 0;
+    const lookups: FileWork[] = [];
+    for (const w of work) {
+      if (w.file.status === 'skipped') continue;
+      const before = previous?.byPath.get(w.file.path)?.file;
+      if (
+        before !== undefined &&
+        before.status !== 'skipped' &&
+        before.sha256 === w.file.sha256 &&
+        before.language === w.file.language
+      ) {
+        w.file.status = before.status;
+        if (before.reason !== undefined) w.file.reason = before.reason;
+        w.bytes = undefined;
+        reusedFiles++;
+      } else {
+        lookups.push(w);
+      }
+    }
+    const cached = await store.getAnalyses(
+      lookups.map((w) => analysisKey(ANALYZER_VERSION, w.file.language, w.file.sha256)),
+    );
     const misses: FileWork[] = [];
-    toLookUp.forEach((w, i) => {
+    lookups.forEach((w, i) => {
       const a = cached[i];
       if (a === undefined) {
         misses.push(w);
@@ -224,42 +255,116 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
       progress();
     });
     phase('analyze');
-    for (const w of work) {
-      if (w.analysis !== undefined) {
-        w.file.status = w.analysis.status;
-        if (w.analysis.reason !== undefined) w.file.reason = w.analysis.reason;
-      }
+    const analyses = new Map<string, FileAnalysis>();
+    for (const w of lookups) {
+      if (w.analysis === undefined) continue;
+      w.file.status = w.analysis.status;
+      if (w.analysis.reason !== undefined) w.file.reason = w.analysis.reason;
+      analyses.set(w.file.path, w.analysis);
     }
 
-    const graphFiles: GraphFile[] = [];
-    for (const w of work) {
-      if (w.analysis !== undefined) graphFiles.push({ path: w.file.path, analysis: w.analysis });
+    const linkFiles: LinkFile[] = work.map((w) => ({
+      path: w.file.path,
+      language: w.file.language,
+      indexed: w.file.status !== 'skipped',
+    }));
+    const shaOf = new Map(work.map((w) => [w.file.path, w.file.sha256]));
+    const languageOf = new Map(linkFiles.map((f) => [f.path, f.language]));
+    const loadCurrent = async (paths: string[]): Promise<void> => {
+      const found = await loadAnalyses(
+        store,
+        ANALYZER_VERSION,
+        paths.map((p) => ({ path: p, language: languageOf.get(p)!, sha256: shaOf.get(p)! })),
+      );
+      for (const [p, a] of found) analyses.set(p, a);
+    };
+    const ctx: LinkContext = {
+      root: rootAbs,
+      listing: work.map((w) => w.file.path),
+      readFile: readConfig,
+      analyses,
+      loadAnalyses: loadCurrent,
+    };
+    const changed = new Set(lookups.filter((w) => w.analysis !== undefined).map((w) => w.file.path));
+    const incremental =
+      previous !== undefined &&
+      sameFiles(previous.content.files, linkFiles) &&
+      configsUnchanged(previous.meta, readConfig) &&
+      ![...changed].some((p) => languageOf.get(p) === 'go');
+    let linked: LinkResult;
+    let configFiles: Record<string, string | null>;
+    const chunksByLanguage: Record<string, number> = {};
+    const chunksByKind: Record<string, number> = {};
+    const count = (a: FileAnalysis, sign: number) => {
+      chunksByLanguage[a.language] = (chunksByLanguage[a.language] ?? 0) + sign * a.chunks.length;
+      for (const c of a.chunks) chunksByKind[c.kind] = (chunksByKind[c.kind] ?? 0) + sign;
+    };
+    if (incremental) {
+      const prev = previous!;
+      const loadPrevious = memoizedLoader(store, prev.content);
+      linked = await linkChanged(
+        linkFiles,
+        ctx,
+        {
+          graphShas: prev.content.files.map((f) => f.graph),
+          link: prev.link,
+          lockedVersions: prev.content.lockedVersions,
+          loadRecords: async (shas) => {
+            const records = await store.getGraphRecords(shas);
+            return records.map((r, i) => {
+              if (r === undefined) {
+                throw new StoreError(`the store lacks the graph record ${shas[i]}`, {
+                  hint: 'run `ccx verify` to see what else is missing',
+                });
+              }
+              return r as GraphRecord;
+            });
+          },
+          loadPreviousAnalyses: loadPrevious,
+        },
+        changed,
+      );
+      // Counts: the head's, less what the changed files held before, plus what they hold now.
+      Object.assign(chunksByLanguage, prev.meta.chunksByLanguage ?? {});
+      Object.assign(chunksByKind, prev.meta.chunksByKind ?? {});
+      for (const a of (await loadPrevious([...changed])).values()) count(a, -1);
+      for (const p of changed) count(analyses.get(p)!, 1);
+      dropZeros(chunksByLanguage);
+      dropZeros(chunksByKind);
+      configFiles = { ...(prev.meta.configFiles ?? {}), ...readConfig.seen() };
+    } else {
+      await loadCurrent(linkFiles.filter((f) => f.indexed && !analyses.has(f.path)).map((f) => f.path));
+      linked = linkAll(linkFiles, ctx);
+      // Also fingerprint the configuration files the resolver reads from disk by itself
+      // (tsconfig.json through get-tsconfig), so that a later run notices when one changes.
+      for (const rel of configCandidates(work)) readConfig(rel);
+      for (const f of linkFiles) if (f.indexed) count(analyses.get(f.path)!, 1);
+      configFiles = readConfig.seen();
     }
-    const linked = linkChunks(graphFiles, rootAbs, work, readConfig, phase);
+    phase(
+      `link (${incremental ? 'incremental' : 'full'}: ${linked.resolvedFiles} files resolved, ${linked.hashedChunks} closures)`,
+    );
+    work.forEach((w, i) => {
+      const sha = linked.graphShas[i];
+      if (sha !== undefined) w.file.graph = sha;
+    });
     const content: SnapshotContent = {
       hashVersion: HASH_VERSION,
       analyzerVersion: ANALYZER_VERSION,
       files: work.map((w) => w.file),
-      graph: linked.graph,
+      lockedVersions: linked.lockedVersions,
       warnings: [...discovery.warnings, ...linked.warnings],
     };
     const createdAt = new Date().toISOString();
     const stats: ManifestStats = {
       files: work.length,
-      chunks: linked.graph.length,
+      chunks: Object.values(chunksByLanguage).reduce((a, b) => a + b, 0),
       parseErrors: work.filter((w) => w.file.status === 'parse-error').length,
       skipped: work.filter((w) => w.file.status === 'skipped').length,
       reusedFiles,
       newChunks,
       ms: 0,
     };
-    const chunksByLanguage: Record<string, number> = {};
-    const chunksByKind: Record<string, number> = {};
-    for (const g of graphFiles) {
-      chunksByLanguage[g.analysis.language] =
-        (chunksByLanguage[g.analysis.language] ?? 0) + g.analysis.chunks.length;
-      for (const c of g.analysis.chunks) chunksByKind[c.kind] = (chunksByKind[c.kind] ?? 0) + 1;
-    }
     const meta: SnapshotMeta = {
       rootAsGiven: options.root,
       stats,
@@ -268,11 +373,13 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
       hashVersion: HASH_VERSION,
       analyzerVersion: ANALYZER_VERSION,
       treeDigest,
-      configFiles: readConfig.seen(),
+      configFiles,
       problems: problemsOf(content.files),
       warnings: content.warnings,
     };
-    const fileShas = [...new Set(work.filter((w) => w.analysis !== undefined).map((w) => w.file.sha256))];
+    const indexedFiles = work.filter((w) => w.file.status !== 'skipped');
+    const fileShas = [...new Set(indexedFiles.map((w) => w.file.sha256))];
+    const graphShas = [...new Set(indexedFiles.map((w) => w.file.graph!))];
     // A tree unchanged since the head snapshot adds no snapshot: the head is the answer.
     const contentJson = canonicalJson(content);
     const unchanged =
@@ -290,11 +397,13 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
           contentJson,
           meta,
           fileShas,
+          graphShas,
+          graphRecords: linked.records,
+          linkIndex: linked.link,
         });
     await store.putStatIndex(rootAbs, buildStatIndex(work));
     const newSnapshot = !unchanged;
     const snapshotParent = unchanged ? headSummary.parent : head;
-    const snapshotCreatedAt = unchanged ? headSummary.createdAt : createdAt;
     phase('snapshot');
     stats.ms = Math.round((performance.now() - started) * 10) / 10;
     const result: ChunkResult = {
@@ -308,19 +417,15 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
       warnings: content.warnings,
       storePath,
       newSnapshot,
+      linking: {
+        mode: incremental ? 'incremental' : 'full',
+        resolvedFiles: linked.resolvedFiles,
+        hashedChunks: linked.hashedChunks,
+      },
     };
     if (options.manifest !== false) {
-      const analyses = new Map<string, FileAnalysis>();
-      for (const g of graphFiles) analyses.set(g.path, g.analysis);
-      result.manifest = buildManifest({
-        id: snapshotId,
-        parent: snapshotParent,
-        root: options.root,
-        createdAt: snapshotCreatedAt,
-        content,
-        analyses,
-        stats,
-      });
+      const snapshot = await store.getSnapshot(snapshotId);
+      result.manifest = await loadSnapshotManifest(store, snapshot!, { root: options.root, stats }, analyses);
       phase('manifest');
     }
     phase(`peak rss ${process.resourceUsage().maxRSS} KiB`);
@@ -474,8 +579,14 @@ function isUnchanged(
   meta: SnapshotMeta,
   readConfig: (rel: string) => string | undefined,
 ): boolean {
-  if (meta.treeDigest !== treeDigest || meta.configFiles === undefined) return false;
+  if (meta.treeDigest !== treeDigest) return false;
   if (meta.hashVersion !== HASH_VERSION || meta.analyzerVersion !== ANALYZER_VERSION) return false;
+  return configsUnchanged(meta, readConfig);
+}
+
+/** True when every configuration file the snapshot's graph read is as it was (and it says which). */
+function configsUnchanged(meta: SnapshotMeta, readConfig: (rel: string) => string | undefined): boolean {
+  if (meta.configFiles === undefined) return false;
   for (const [rel, sha] of Object.entries(meta.configFiles)) {
     const text = readConfig(rel);
     const now = text === undefined ? null : createHash('sha256').update(text).digest('hex');
@@ -484,49 +595,76 @@ function isUnchanged(
   return true;
 }
 
+/** The head snapshot as an incremental run starts from it. */
+interface PreviousState {
+  content: SnapshotContent;
+  meta: SnapshotMeta;
+  link: LinkIndex;
+  byPath: Map<string, { index: number; file: SnapshotFile }>;
+}
+
 /**
- * Resolves the graph and computes closure hashes; returns the snapshot's graph (dependencies as
- * indexes into the chunk order of `graphFiles`) and the resolver's warnings.
+ * The head snapshot's content, meta and link index, or undefined when this run cannot start
+ * from it (written by another hash or analyzer version, or without a link index).
  */
-function linkChunks(
-  graphFiles: GraphFile[],
-  rootAbs: string,
-  work: FileWork[],
-  readConfig: ReturnType<typeof createConfigReader>,
-  phase: (name: string) => void,
-): { graph: SnapshotContent['graph']; warnings: string[] } {
-  const graph = resolveGraph(graphFiles, {
-    root: rootAbs,
-    paths: work.map((w) => w.file.path),
-    readFile: readConfig,
-  });
-  // Also fingerprint the configuration files the resolver reads from disk by itself
-  // (tsconfig.json through get-tsconfig), so that a later run notices when one changes.
-  for (const rel of configCandidates(work)) readConfig(rel);
-  phase('graph');
-  const closureInput: Array<{ id: string; hash: string; deps: string[]; externalDeps: string[] }> = [];
-  for (const g of graphFiles) {
-    for (const c of g.analysis.chunks) {
-      const id = chunkId(g.path, c.localId);
-      const links = graph.links.get(id);
-      closureInput.push({
-        id,
-        hash: c.hash,
-        deps: links?.deps ?? [],
-        externalDeps: links?.externalDeps ?? [],
-      });
-    }
+async function loadPreviousState(store: ChunkStore, id: string): Promise<PreviousState | undefined> {
+  const snapshot = await store.getSnapshot(id);
+  if (snapshot === undefined) return undefined;
+  const content = snapshot.content as SnapshotContent;
+  if (content.hashVersion !== HASH_VERSION || content.analyzerVersion !== ANALYZER_VERSION) return undefined;
+  if (content.lockedVersions === undefined) return undefined;
+  const link = (await store.getLinkIndex(id)) as LinkIndex | undefined;
+  const n = content.files.length;
+  if (
+    link?.version !== 1 ||
+    link.surfaces?.length !== n ||
+    link.reads?.length !== n ||
+    link.warnings?.length !== n ||
+    !Array.isArray(link.looseWarnings)
+  ) {
+    return undefined;
   }
-  const closure = computeClosureHashes(closureInput, graph.lockedVersions);
-  phase('closure');
-  const indexOf = new Map<string, number>();
-  closureInput.forEach((c, i) => {
-    indexOf.set(c.id, i);
+  const byPath = new Map(content.files.map((file, index) => [file.path, { index, file }]));
+  return { content, meta: snapshot.meta as SnapshotMeta, link, byPath };
+}
+
+/** True when `files` are the snapshot's files: same paths, languages and skipped ones, same order. */
+function sameFiles(before: SnapshotFile[], files: LinkFile[]): boolean {
+  if (before.length !== files.length) return false;
+  return files.every((f, i) => {
+    const b = before[i]!;
+    return b.path === f.path && b.language === f.language && (b.status !== 'skipped') === f.indexed;
   });
-  return {
-    graph: closureInput.map((c) => [closure.get(c.id)!, c.deps.map((d) => indexOf.get(d)!), c.externalDeps]),
-    warnings: graph.warnings,
+}
+
+/** Loads analyses of the head snapshot's files by path, each once. */
+function memoizedLoader(
+  store: ChunkStore,
+  content: SnapshotContent,
+): (paths: string[]) => Promise<Map<string, FileAnalysis>> {
+  const byPath = new Map(content.files.map((f) => [f.path, f]));
+  const loaded = new Map<string, FileAnalysis>();
+  return async (paths) => {
+    const need = paths.filter((p) => !loaded.has(p) && byPath.get(p)?.status !== 'skipped' && byPath.has(p));
+    if (need.length > 0) {
+      const found = await loadAnalyses(
+        store,
+        content.analyzerVersion,
+        need.map((p) => byPath.get(p)!),
+      );
+      for (const [p, a] of found) loaded.set(p, a);
+    }
+    const out = new Map<string, FileAnalysis>();
+    for (const p of paths) {
+      const a = loaded.get(p);
+      if (a !== undefined) out.set(p, a);
+    }
+    return out;
   };
+}
+
+function dropZeros(counts: Record<string, number>): void {
+  for (const [k, v] of Object.entries(counts)) if (v === 0) delete counts[k];
 }
 
 /**

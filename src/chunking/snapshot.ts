@@ -22,22 +22,54 @@ export function analysisKey(analyzerVersion: string, language: Language, sha256:
 
 /**
  * The manifest of a stored snapshot, rebuilt from its content and the analyses it refers to.
- * `overrides` replace the root as given and the stats recorded with it (a rerun reports its own).
+ * `overrides` replace the root as given and the stats recorded with it (a rerun reports its own);
+ * `known` holds analyses the caller has at hand (the snapshot's files' current ones), which are
+ * then not loaded again.
  * @throws StoreError when an analysis the snapshot needs is missing from the store.
  */
 export async function loadSnapshotManifest(
   store: ChunkStore,
   snapshot: Snapshot,
   overrides: { root?: string; stats?: ManifestStats } = {},
+  known: ReadonlyMap<string, FileAnalysis> = new Map(),
 ): Promise<Manifest> {
   const content = snapshot.content as SnapshotContent;
   const meta = snapshot.meta as SnapshotMeta;
   const indexed = content.files.filter((f) => f.status !== 'skipped');
-  const found = await store.getAnalyses(
-    indexed.map((f) => analysisKey(content.analyzerVersion, f.language, f.sha256)),
-  );
+  const [loaded, records] = await Promise.all([
+    loadAnalyses(
+      store,
+      content.analyzerVersion,
+      indexed.filter((f) => !known.has(f.path)),
+    ),
+    loadGraphRecords(store, indexed),
+  ]);
+  const analyses = new Map(known);
+  for (const [p, a] of loaded) analyses.set(p, a);
+  return buildManifest({
+    id: snapshot.id,
+    parent: snapshot.parent,
+    root: overrides.root ?? meta.rootAsGiven,
+    createdAt: snapshot.createdAt,
+    content,
+    analyses,
+    records,
+    stats: overrides.stats ?? meta.stats,
+  });
+}
+
+/**
+ * The analyses of the given files, by path.
+ * @throws StoreError when one is missing from the store.
+ */
+export async function loadAnalyses(
+  store: ChunkStore,
+  analyzerVersion: string,
+  files: ReadonlyArray<Pick<SnapshotFile, 'path' | 'language' | 'sha256'>>,
+): Promise<Map<string, FileAnalysis>> {
+  const found = await store.getAnalyses(files.map((f) => analysisKey(analyzerVersion, f.language, f.sha256)));
   const analyses = new Map<string, FileAnalysis>();
-  indexed.forEach((f, i) => {
+  files.forEach((f, i) => {
     const a = found[i];
     if (a === undefined) {
       throw new StoreError(`the store lacks the analysis of ${f.path} (${f.sha256.slice(0, 12)})`, {
@@ -46,15 +78,32 @@ export async function loadSnapshotManifest(
     }
     analyses.set(f.path, a);
   });
-  return buildManifest({
-    id: snapshot.id,
-    parent: snapshot.parent,
-    root: overrides.root ?? meta.rootAsGiven,
-    createdAt: snapshot.createdAt,
-    content,
-    analyses,
-    stats: overrides.stats ?? meta.stats,
+  return analyses;
+}
+
+/**
+ * The graph records of the given files, by path.
+ * @throws StoreError when a file names none or its record is missing from the store.
+ */
+export async function loadGraphRecords(
+  store: ChunkStore,
+  files: ReadonlyArray<Pick<SnapshotFile, 'path' | 'graph'>>,
+): Promise<Map<string, GraphRecord>> {
+  const found = await store.getGraphRecords(files.map((f) => f.graph ?? ''));
+  const records = new Map<string, GraphRecord>();
+  files.forEach((f, i) => {
+    const r = found[i] as GraphRecord | undefined;
+    if (r === undefined || !Array.isArray(r.chunks)) {
+      throw new StoreError(
+        `the store lacks the graph record of ${f.path} (${(f.graph ?? 'none').slice(0, 12)})`,
+        {
+          hint: 'run `ccx verify`; a snapshot written by an older ccx is read after `ccx chunk` runs again',
+        },
+      );
+    }
+    records.set(f.path, r);
   });
+  return records;
 }
 
 /** One file as a snapshot records it. */
@@ -69,8 +118,36 @@ export interface SnapshotFile {
   creator?: string | null;
   /** ISO 8601: last commit date in git, else the file's mtime. */
   lastModified?: string;
+  /** sha256 of the file's graph record (store key `g:<sha>`); absent for skipped files. */
+  graph?: string;
   /** Scratch while chunking; never stored. */
   mtime?: string;
+}
+
+/**
+ * The resolved graph of one file (store key `g:<sha256 of its canonical JSON>`), content
+ * addressed so that snapshots share the records of files whose links did not change.
+ * `chunks` follows the analysis's chunk order: `[localId, closureHash, deps, externalDeps]`,
+ * a dep being the index of a chunk of the same record or the id of a chunk of another file.
+ */
+export interface GraphRecord {
+  chunks: Array<[localId: string, closureHash: string, deps: Array<number | string>, externalDeps: string[]]>;
+}
+
+/**
+ * Kept beside a snapshot (store key `sl:<id>`), not part of its id: what the next run needs to
+ * link again incrementally. Arrays follow `content.files`; skipped files have `''` and `[]`.
+ */
+export interface LinkIndex {
+  version: 1;
+  /** Digest of each file's surface: what other files' resolution can read of it (link.ts). */
+  surfaces: string[];
+  /** Per file, indexes (into `content.files`) of the files its resolution read. */
+  reads: number[][];
+  /** Per file, the warnings its resolution gave. */
+  warnings: string[][];
+  /** Warnings not tied to one file's resolution (lockfiles, go.mod). */
+  looseWarnings: string[];
 }
 
 /** The part of a snapshot its id is computed from. */
@@ -80,11 +157,9 @@ export interface SnapshotContent {
   analyzerVersion: string;
   /** Sorted by path. */
   files: SnapshotFile[];
-  /**
-   * Per chunk, in the order of `files` (skipped files have none) and each file's chunks in
-   * source order: `[closureHash, deps as indexes into this same list, externalDeps]`.
-   */
-  graph: Array<[string, number[], string[]]>;
+  /** Versions lockfiles pin for external packages (closure hashes cover them). */
+  lockedVersions: Record<string, string>;
+  /** Discovery and graph warnings, sorted. */
   warnings: string[];
 }
 
@@ -113,6 +188,8 @@ export interface BuildManifestInput {
   content: SnapshotContent;
   /** Analysis per file path, for every file whose status is not `skipped`. */
   analyses: Map<string, FileAnalysis>;
+  /** Graph record per file path, for the same files. */
+  records: Map<string, GraphRecord>;
   stats: ManifestStats;
 }
 
@@ -121,21 +198,23 @@ export function buildManifest(input: BuildManifestInput): Manifest {
   const { content } = input;
   const files: Manifest['files'] = [];
   const chunks: ManifestChunk[] = [];
-  const depIndexes: number[][] = [];
   for (const f of content.files) {
     const analysis = input.analyses.get(f.path);
+    const record = input.records.get(f.path);
     const ids: string[] = [];
     if (analysis !== undefined && f.status !== 'skipped') {
-      for (const c of analysis.chunks) {
+      analysis.chunks.forEach((c, k) => {
         const id = chunkId(f.path, c.localId);
         ids.push(id);
-        const g = content.graph[chunks.length];
-        depIndexes.push(g?.[1] ?? []);
+        const g = record?.chunks[k];
+        const deps = (g?.[2] ?? []).map((d) =>
+          typeof d === 'number' ? chunkId(f.path, record!.chunks[d]![0]) : d,
+        );
         chunks.push({
           id,
           hash: c.hash,
           interfaceHash: c.interfaceHash,
-          closureHash: g?.[0] ?? c.hash,
+          closureHash: g?.[1] ?? c.hash,
           name: c.localId === '' ? f.path : c.name,
           kind: c.kind,
           language: f.language,
@@ -145,12 +224,12 @@ export function buildManifest(input: BuildManifestInput): Manifest {
           startByte: c.startByte,
           endByte: c.endByte,
           size: c.size,
-          deps: [],
-          externalDeps: g?.[2] ?? [],
+          deps: deps.sort(),
+          externalDeps: g?.[3] ?? [],
           creator: f.creator ?? null,
           lastModified: f.lastModified ?? new Date(0).toISOString(),
         });
-      }
+      });
     }
     const entry: Manifest['files'][number] = {
       path: f.path,
@@ -163,9 +242,6 @@ export function buildManifest(input: BuildManifestInput): Manifest {
     if (f.reason !== undefined) entry.reason = f.reason;
     files.push(entry);
   }
-  chunks.forEach((c, i) => {
-    c.deps = depIndexes[i]!.map((d) => chunks[d]!.id).sort();
-  });
   const manifest: Manifest = {
     manifestVersion: MANIFEST_VERSION,
     hashVersion: content.hashVersion ?? HASH_VERSION,

@@ -50,11 +50,17 @@ function compareStrings(a: string, b: string): number {
  * (except to order members of a cycle with equal hashes). Components are found with an
  * iterative Tarjan, so dependency chains of any depth are fine.
  *
+ * `known` gives the closure hashes of chunks outside `chunks` that some of them depend on (an
+ * incremental run recomputes only the chunks whose closure can have changed); a dep found in
+ * neither is ignored. Deps in `known` can never share a cycle with a chunk given, since the
+ * caller recomputes every chunk that reaches a changed one.
+ *
  * @throws Error when two chunks share an id.
  */
 export function computeClosureHashes(
   chunks: ReadonlyArray<ClosureInput>,
   lockedVersions: ReadonlyMap<string, string>,
+  known: ReadonlyMap<string, string> = new Map(),
 ): Map<string, string> {
   // Nothing below depends on the order of `chunks`: components and the hashes over them are
   // the same whichever chunk a search starts from.
@@ -73,13 +79,23 @@ export function computeClosureHashes(
   let edgeCount = 0;
   const externals: string[][] = new Array(n);
   const none: string[] = [];
+  /** Closure hashes of deps outside `chunks`, per chunk (sparse). */
+  const fixed: Array<string[] | undefined> = new Array(n);
   for (let i = 0; i < n; i++) {
     const chunk = chunks[i]!;
     start[i] = edgeCount;
     const from = edgeCount;
     for (const dep of chunk.deps) {
       const j = indexById.get(dep);
-      if (j !== undefined && j !== i) edges[edgeCount++] = j;
+      if (j !== undefined) {
+        if (j !== i) edges[edgeCount++] = j;
+        continue;
+      }
+      const closureOfDep = known.get(dep);
+      if (closureOfDep === undefined) continue;
+      const list = fixed[i];
+      if (list === undefined) fixed[i] = [closureOfDep];
+      else list.push(closureOfDep);
     }
     if (edgeCount - from > 1) {
       const sorted = edges.subarray(from, edgeCount).sort();
@@ -107,7 +123,7 @@ export function computeClosureHashes(
   const hashComponent = (members: number[]): void => {
     if (members.length === 1) {
       const v = members[0]!;
-      const depClosures: string[] = [];
+      const depClosures: string[] = fixed[v] === undefined ? [] : [...fixed[v]];
       for (let e = start[v]!; e < start[v + 1]!; e++) depClosures.push(closure[edges[e]!]!);
       depClosures.sort(compareStrings);
       closure[v] = digest([
@@ -132,7 +148,7 @@ export function computeClosureHashes(
     for (const v of members) fields.push(chunks[v]!.hash);
     for (const v of members) {
       const inside: number[] = [];
-      const outside: string[] = [];
+      const outside: string[] = fixed[v] === undefined ? [] : [...fixed[v]];
       for (let e = start[v]!; e < start[v + 1]!; e++) {
         const w = edges[e]!;
         const p = position[w]!;

@@ -151,33 +151,92 @@ export function createFileNode(path: string, analysis: FileAnalysis): FileNode {
   };
 }
 
-/** The analyzed files and the repository listing, shared by the language resolvers. */
+/**
+ * Thrown while resolving when a file's analysis is needed but was not provided (incremental
+ * linking loads analyses on demand): the caller loads it and resolves the file again.
+ */
+export class MissingAnalysis extends Error {
+  constructor(readonly path: string) {
+    super(`the analysis of ${path} is not loaded`);
+    this.name = 'MissingAnalysis';
+  }
+}
+
+/** A cached result with what computing it read and warned, replayed on every hit. */
+export interface Memo<V> {
+  value: V;
+  /** Paths of analyzed files whose nodes the computation read; undefined when none. */
+  reads: string[] | undefined;
+  warnings: string[] | undefined;
+}
+
+/** What one tracked computation (a file's resolution, or a memoized step of it) read and warned. */
+export interface Frame {
+  reads: Set<string>;
+  warnings: Set<string>;
+}
+
+/** An analyzed file of the repository: its path and language, its analysis given or loaded later. */
+export interface SourceFile {
+  path: string;
+  language: FileAnalysis['language'];
+}
+
+/**
+ * The analyzed files and the repository listing, shared by the language resolvers.
+ *
+ * Nodes are built on first use from `provide(path)`; when it has no analysis for a source
+ * file, {@link MissingAnalysis} is thrown. Every node read and every warning is recorded in
+ * the innermost open {@link Frame}, and memoized steps ({@link RepoIndex.memo}) replay what
+ * they read and warned on each cache hit, so a file's frame ends up holding every file whose
+ * analysis its resolution depended on, whatever was cached before. This is what lets a later
+ * run resolve again only the files that read a file whose surface changed.
+ */
 export class RepoIndex {
-  /** Analyzed files by path, in path order. */
-  readonly files = new Map<string, FileNode>();
+  /** Analyzed files by path, in path order (every one, whether its node is built yet or not). */
+  readonly sources = new Map<string, SourceFile>();
   /** Every path known: the listing and the analyzed files. */
   readonly paths = new Set<string>();
   /** Every directory holding a known path, `''` included. */
   readonly dirs = new Set<string>(['']);
-  private readonly warningSet = new Set<string>();
+  /** Ids of the chunks of every node built so far. */
+  readonly chunkIds = new Set<string>();
+  private readonly nodes = new Map<string, FileNode>();
+  /** Warnings given outside any frame (configuration files read while setting up). */
+  private readonly looseWarnings = new Set<string>();
   private readonly configTexts = new Map<string, string | undefined>();
+  private readonly frames: Frame[] = [];
 
+  /**
+   * @param files the analyzed files; `analysis` may be left out when `provide` gives it later.
+   * @param provide the analysis of a source file not given in `files`, or undefined when it is
+   *   not loaded (then {@link MissingAnalysis} is thrown where it is needed).
+   */
   constructor(
-    files: ReadonlyArray<{ path: string; analysis: FileAnalysis }>,
+    files: ReadonlyArray<{ path: string; language?: FileAnalysis['language']; analysis?: FileAnalysis }>,
     readonly root: string,
     readonly readFile: (relPath: string) => string | undefined,
     listing: readonly string[],
+    private readonly provide: (path: string) => FileAnalysis | undefined = () => undefined,
   ) {
     const sorted = [...files].sort((a, b) => compareStrings(a.path, b.path));
+    const given = new Map<string, FileAnalysis>();
     for (const file of sorted) {
-      if (this.files.has(file.path)) {
+      if (this.sources.has(file.path)) {
         this.warn(`${file.path}: given twice to the graph; the first analysis is used`);
         continue;
       }
-      this.files.set(file.path, createFileNode(file.path, file.analysis));
+      const language = file.language ?? file.analysis?.language;
+      if (language === undefined) throw new TypeError(`RepoIndex: ${file.path} has no language`);
+      this.sources.set(file.path, { path: file.path, language });
+      if (file.analysis !== undefined) given.set(file.path, file.analysis);
+    }
+    if (given.size > 0) {
+      const fallback = this.provide;
+      this.provide = (p) => given.get(p) ?? fallback(p);
     }
     for (const p of listing) this.addPath(p);
-    for (const p of this.files.keys()) this.addPath(p);
+    for (const p of this.sources.keys()) this.addPath(p);
   }
 
   private addPath(p: string): void {
@@ -190,14 +249,82 @@ export class RepoIndex {
     }
   }
 
-  /** Records a warning for a person; duplicates are dropped. */
-  warn(message: string): void {
-    this.warningSet.add(message);
+  /**
+   * The node of an analyzed file, or undefined when `path` is not one. Recorded as read in the
+   * open frame.
+   * @throws MissingAnalysis when the file is analyzed but its analysis is not loaded.
+   */
+  node(path: string): FileNode | undefined {
+    let node = this.nodes.get(path);
+    if (node === undefined) {
+      if (!this.sources.has(path)) return undefined;
+      const analysis = this.provide(path);
+      if (analysis === undefined) throw new MissingAnalysis(path);
+      node = createFileNode(path, analysis);
+      this.nodes.set(path, node);
+      for (const id of node.ids.values()) this.chunkIds.add(id);
+    }
+    this.frames[this.frames.length - 1]?.reads.add(path);
+    return node;
   }
 
-  /** The warnings so far, sorted. */
+  /** Nodes of every analyzed file of the given languages, in path order (each recorded as read). */
+  nodesOf(languages: ReadonlySet<string>): FileNode[] {
+    const out: FileNode[] = [];
+    for (const source of this.sources.values()) {
+      if (languages.has(source.language)) out.push(this.node(source.path)!);
+    }
+    return out;
+  }
+
+  /**
+   * Runs `compute` in a new frame and returns the frame (what it read and warned) with its
+   * result. A frame that throws is dropped.
+   */
+  track<V>(compute: () => V): { value: V; frame: Frame } {
+    const frame: Frame = { reads: new Set(), warnings: new Set() };
+    this.frames.push(frame);
+    try {
+      return { value: compute(), frame };
+    } finally {
+      this.frames.pop();
+    }
+  }
+
+  /**
+   * `cache.get(key)`, or `compute()` stored under it; either way what the computation read and
+   * warned is added to the open frame, so results shared between files stay attributed to
+   * every file that uses them.
+   */
+  memo<K, V>(cache: Map<K, Memo<V>>, key: K, compute: () => V): V {
+    let entry = cache.get(key);
+    if (entry === undefined) {
+      const { value, frame } = this.track(compute);
+      entry = {
+        value,
+        reads: frame.reads.size === 0 ? undefined : [...frame.reads],
+        warnings: frame.warnings.size === 0 ? undefined : [...frame.warnings],
+      };
+      cache.set(key, entry);
+    }
+    const open = this.frames[this.frames.length - 1];
+    if (open !== undefined) {
+      if (entry.reads !== undefined) for (const p of entry.reads) open.reads.add(p);
+      if (entry.warnings !== undefined) for (const w of entry.warnings) open.warnings.add(w);
+    }
+    return entry.value;
+  }
+
+  /** Records a warning for a person in the open frame (or, outside any, on the index itself). */
+  warn(message: string): void {
+    const open = this.frames[this.frames.length - 1];
+    if (open !== undefined) open.warnings.add(message);
+    else this.looseWarnings.add(message);
+  }
+
+  /** Warnings given outside any frame, sorted. */
   warnings(): string[] {
-    return [...this.warningSet].sort(compareStrings);
+    return [...this.looseWarnings].sort(compareStrings);
   }
 
   /**

@@ -79,9 +79,9 @@ function findGoModFiles(index: RepoIndex): string[] {
   const found = new Set<string>();
   for (const p of index.paths) if (baseName(p) === 'go.mod') found.add(p);
   const probed = new Set<string>();
-  for (const file of index.files.values()) {
-    if (file.analysis.language !== 'go') continue;
-    for (let dir = file.dir; !probed.has(dir); dir = dirOf(dir)) {
+  for (const source of index.sources.values()) {
+    if (source.language !== 'go') continue;
+    for (let dir = dirOf(source.path); !probed.has(dir); dir = dirOf(dir)) {
       probed.add(dir);
       const candidate = dir === '' ? 'go.mod' : `${dir}/go.mod`;
       if (index.hasConfig(candidate)) found.add(candidate);
@@ -90,6 +90,8 @@ function findGoModFiles(index: RepoIndex): string[] {
   }
   return [...found].sort(compareStrings);
 }
+
+const GO: ReadonlySet<string> = new Set(['go']);
 
 function isTestFile(file: FileNode): boolean {
   return file.path.endsWith('_test.go');
@@ -131,9 +133,9 @@ export class GoResolver {
       }
       this.modules.push({ dir: dirOf(goModPath), path: parsed.path, requires: parsed.requires });
     }
-    for (const file of index.files.values()) {
+    for (const file of index.nodesOf(GO)) {
       const name = file.analysis.goPackage;
-      if (file.analysis.language !== 'go' || name === undefined) continue;
+      if (name === undefined) continue;
       const key = `${file.dir}\0${name}`;
       let pkg = this.packages.get(key);
       if (pkg === undefined) {

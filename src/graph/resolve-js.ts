@@ -13,7 +13,15 @@ import {
   type TsConfigJsonResolved,
 } from 'get-tsconfig';
 import type { ImportBinding } from '../chunking/types.js';
-import { type FileNode, idOf, joinPath, NO_TARGET, type RepoIndex, type Target } from './repo-index.js';
+import {
+  type FileNode,
+  idOf,
+  joinPath,
+  type Memo,
+  NO_TARGET,
+  type RepoIndex,
+  type Target,
+} from './repo-index.js';
 
 /** Extensions tried after a specifier without one, in TypeScript's order. */
 const EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.d.ts', '.js', '.jsx', '.mjs', '.cjs'];
@@ -123,11 +131,12 @@ function parseJsonc(text: string): unknown {
 }
 
 export class JsResolver {
-  private readonly moduleCache = new Map<string, JsModule>();
-  private readonly candidateCache = new Map<string, JsModule | undefined>();
-  private readonly configByDir = new Map<string, PathsConfig | null>();
+  // Results shared between files go through RepoIndex.memo, which keeps what each one read.
+  private readonly moduleCache = new Map<string, Memo<JsModule>>();
+  private readonly candidateCache = new Map<string, Memo<JsModule | undefined>>();
+  private readonly configByDir = new Map<string, Memo<PathsConfig | null>>();
   private readonly tsconfigCache = new Map<string, string>();
-  private readonly exportCache = new Map<FileNode, Map<string, JsName | null>>();
+  private readonly exportCache = new Map<string, Memo<JsName | undefined>>();
 
   constructor(private readonly index: RepoIndex) {}
 
@@ -135,11 +144,9 @@ export class JsResolver {
   resolveModule(from: FileNode, specifier: string): JsModule {
     const preferSource = from.analysis.language !== 'javascript';
     const key = `${from.dir}\0${preferSource ? 1 : 0}\0${specifier}`;
-    let result = this.moduleCache.get(key);
-    if (result === undefined) {
-      result = this.findModule(from.dir, specifier, preferSource);
-      this.moduleCache.set(key, result);
-    }
+    const result = this.index.memo(this.moduleCache, key, () =>
+      this.findModule(from.dir, specifier, preferSource),
+    );
     if (result.kind === 'unresolved') this.index.warn(`${from.path}: cannot resolve import '${specifier}'`);
     return result;
   }
@@ -179,22 +186,19 @@ export class JsResolver {
   /** Node/TypeScript file lookup for a repository path written as a module. */
   private resolvePath(rel: string, preferSource: boolean, depth: number): JsModule | undefined {
     const key = `${preferSource ? 1 : 0}\0${rel}`;
-    if (this.candidateCache.has(key)) return this.candidateCache.get(key);
-    const result = this.lookupPath(rel, preferSource, depth);
-    this.candidateCache.set(key, result);
-    return result;
+    return this.index.memo(this.candidateCache, key, () => this.lookupPath(rel, preferSource, depth));
   }
 
   private lookupPath(rel: string, preferSource: boolean, depth: number): JsModule | undefined {
     const { index } = this;
     const fileAt = (p: string): JsModule | undefined => {
-      const file = index.files.get(p);
+      const file = index.node(p);
       if (file !== undefined) return { kind: 'file', file };
       return index.paths.has(p) && !index.dirs.has(p) ? OPAQUE : undefined;
     };
     const withExtension = (stem: string): JsModule | undefined => {
       for (const ext of EXTENSIONS) {
-        const file = index.files.get(stem + ext);
+        const file = index.node(stem + ext);
         if (file !== undefined) return { kind: 'file', file };
       }
       return undefined;
@@ -205,7 +209,7 @@ export class JsResolver {
       if (sources === undefined) return undefined;
       const stem = rel.slice(0, -ext.length);
       for (const source of sources) {
-        const file = index.files.get(stem + source);
+        const file = index.node(stem + source);
         if (file !== undefined) return { kind: 'file', file };
       }
       return undefined;
@@ -244,8 +248,10 @@ export class JsResolver {
 
   /** The `paths`/`baseUrl` of the nearest tsconfig.json or jsconfig.json above `dir`. */
   private pathsConfigFor(dir: string): PathsConfig | null {
-    const cached = this.configByDir.get(dir);
-    if (cached !== undefined) return cached;
+    return this.index.memo(this.configByDir, dir, () => this.findPathsConfig(dir));
+  }
+
+  private findPathsConfig(dir: string): PathsConfig | null {
     const prefix = dir === '' ? '' : `${dir}/`;
     let config: PathsConfig | null;
     const configPath = [`${prefix}tsconfig.json`, `${prefix}jsconfig.json`].find((p) =>
@@ -259,7 +265,6 @@ export class JsResolver {
       const slash = dir.lastIndexOf('/');
       config = this.pathsConfigFor(slash < 0 ? '' : dir.slice(0, slash));
     }
-    this.configByDir.set(dir, config);
     return config;
   }
 
@@ -336,22 +341,20 @@ export class JsResolver {
 
   /** Follows `name` through the exports of `file`; undefined when it does not export it. */
   private findExport(file: FileNode, name: string, visiting: Set<string>): JsName | undefined {
-    const top = visiting.size === 0;
-    let cache = this.exportCache.get(file);
-    if (top && cache?.has(name)) return cache.get(name) ?? undefined;
     const key = `${file.path}\0${name}`;
+    // Only an outermost search is complete (an inner one may have been cut short by a cycle),
+    // so only those are cached.
+    if (visiting.size === 0) {
+      return this.index.memo(this.exportCache, key, () => this.searchOnce(file, name, key, new Set()));
+    }
+    return this.searchOnce(file, name, key, visiting);
+  }
+
+  private searchOnce(file: FileNode, name: string, key: string, visiting: Set<string>): JsName | undefined {
     if (visiting.has(key)) return undefined;
     visiting.add(key);
     const result = this.searchExports(file, name, visiting);
     visiting.delete(key);
-    // Only an outermost search is complete: an inner one may have been cut short by a cycle.
-    if (top) {
-      if (cache === undefined) {
-        cache = new Map();
-        this.exportCache.set(file, cache);
-      }
-      cache.set(name, result ?? null);
-    }
     return result;
   }
 

@@ -12,6 +12,7 @@ import {
   idOf,
   isWithin,
   joinPath,
+  type Memo,
   NO_TARGET,
   type RepoIndex,
   type Target,
@@ -26,7 +27,8 @@ interface PyModule {
 
 /** A file registered under a dotted module name. */
 interface Candidate {
-  file: FileNode;
+  /** The file's path; its node is read only when the candidate is chosen. */
+  path: string;
   packageDir?: string;
   /** The directory that must be on `sys.path` for the name to import (`''`: the root). */
   root: string;
@@ -54,18 +56,20 @@ function external(name: string): PyName {
 
 export class PythonResolver {
   private readonly byName = new Map<string, Candidate[]>();
-  private readonly absoluteCache = new Map<string, PyModule | null>();
-  private readonly relativeCache = new Map<string, ModuleResult>();
-  private readonly nameCache = new Map<FileNode, Map<string, PyName>>();
+  // Results shared between files go through RepoIndex.memo, which keeps what each one read.
+  private readonly absoluteCache = new Map<string, Memo<PyModule | undefined>>();
+  private readonly relativeCache = new Map<string, Memo<ModuleResult>>();
+  private readonly nameCache = new Map<string, Memo<PyName>>();
 
   /** Directories with Python files at some depth: the only ones taken for namespace packages. */
   private readonly pythonDirs = new Set<string>();
 
   constructor(private readonly index: RepoIndex) {
-    for (const file of index.files.values()) {
-      if (file.analysis.language !== 'python') continue;
-      this.register(file);
-      for (let dir = file.dir; dir !== '' && !this.pythonDirs.has(dir); dir = dirOf(dir))
+    // Module names come from paths alone: no analysis is read here.
+    for (const source of index.sources.values()) {
+      if (source.language !== 'python') continue;
+      this.register(source.path);
+      for (let dir = dirOf(source.path); dir !== '' && !this.pythonDirs.has(dir); dir = dirOf(dir))
         this.pythonDirs.add(dir);
     }
   }
@@ -74,24 +78,25 @@ export class PythonResolver {
     return dir !== '' && this.index.paths.has(`${dir}/__init__.py`);
   }
 
-  private register(file: FileNode): void {
-    const name = baseName(file.path);
+  private register(path: string): void {
+    const name = baseName(path);
+    const fileDir = dirOf(path);
     const stem = name.endsWith('.py') ? name.slice(0, -3) : name;
     const isInit = stem === '__init__';
     const parts: string[] = isInit ? [] : [stem];
-    let dir = file.dir;
+    let dir = fileDir;
     while (this.isPackageDir(dir)) {
       parts.unshift(baseName(dir));
       dir = dirOf(dir);
     }
-    const packageDir = isInit ? file.dir : undefined;
+    const packageDir = isInit ? fileDir : undefined;
     if (parts.length > 0) {
-      this.add(parts.join('.'), { file, packageDir, root: dir, packaged: parts.length > 1 || isInit });
+      this.add(parts.join('.'), { path, packageDir, root: dir, packaged: parts.length > 1 || isInit });
     }
     // The dotted path from the root: `src/pkg/mod.py` is also `src.pkg.mod`.
-    const fromRoot = (isInit ? file.dir : `${file.dir === '' ? '' : `${file.dir}/`}${stem}`).split('/');
+    const fromRoot = (isInit ? fileDir : `${fileDir === '' ? '' : `${fileDir}/`}${stem}`).split('/');
     if (fromRoot.length > parts.length && fromRoot.every((p) => p !== '')) {
-      this.add(fromRoot.join('.'), { file, packageDir, root: '', packaged: true });
+      this.add(fromRoot.join('.'), { path, packageDir, root: '', packaged: true });
     }
   }
 
@@ -107,35 +112,35 @@ export class PythonResolver {
    * package only imports from below its own directory); else a namespace directory from the root.
    */
   private absolute(from: FileNode, dotted: string): PyModule | undefined {
-    const key = `${from.dir}\0${dotted}`;
-    const cached = this.absoluteCache.get(key);
-    if (cached !== undefined) return cached ?? undefined;
+    return this.index.memo(this.absoluteCache, `${from.dir}\0${dotted}`, () =>
+      this.findAbsolute(from.dir, dotted),
+    );
+  }
+
+  private findAbsolute(fromDir: string, dotted: string): PyModule | undefined {
     let best: Candidate | undefined;
     let fallback: Candidate | undefined;
     for (const candidate of this.byName.get(dotted) ?? []) {
-      if (isWithin(from.dir, candidate.root)) {
+      if (isWithin(fromDir, candidate.root)) {
         if (
           best === undefined ||
           candidate.root.length > best.root.length ||
-          (candidate.root.length === best.root.length &&
-            compareStrings(candidate.file.path, best.file.path) < 0)
+          (candidate.root.length === best.root.length && compareStrings(candidate.path, best.path) < 0)
         ) {
           best = candidate;
         }
       } else if (candidate.packaged) {
-        if (fallback === undefined || compareStrings(candidate.file.path, fallback.file.path) < 0)
-          fallback = candidate;
+        if (fallback === undefined || compareStrings(candidate.path, fallback.path) < 0) fallback = candidate;
       }
     }
     const chosen = best ?? fallback;
     let result: PyModule | undefined;
     if (chosen !== undefined) {
-      result = { file: chosen.file, packageDir: chosen.packageDir };
+      result = { file: this.index.node(chosen.path)!, packageDir: chosen.packageDir };
     } else {
       const dir = dotted.split('.').join('/');
       if (this.pythonDirs.has(dir)) result = { packageDir: dir };
     }
-    this.absoluteCache.set(key, result ?? null);
     return result;
   }
 
@@ -144,9 +149,9 @@ export class PythonResolver {
     const base = joinPath(dir, parts.join('/'));
     if (base === undefined) return undefined;
     const prefix = base === '' ? '' : `${base}/`;
-    const init = this.index.files.get(`${prefix}__init__.py`);
+    const init = this.index.node(`${prefix}__init__.py`);
     if (init !== undefined) return { file: init, packageDir: base };
-    const file = base === '' ? undefined : this.index.files.get(`${base}.py`);
+    const file = base === '' ? undefined : this.index.node(`${base}.py`);
     if (file !== undefined) return { file };
     if (base === '' || this.pythonDirs.has(base)) return { packageDir: base };
     return undefined;
@@ -157,17 +162,14 @@ export class PythonResolver {
     if (!specifier.startsWith('.')) {
       return this.absolute(from, specifier) ?? (specifier === '' ? 'unresolved' : 'external');
     }
-    const key = `${from.dir}\0${specifier}`;
-    let result = this.relativeCache.get(key);
-    if (result === undefined) {
+    const result = this.index.memo(this.relativeCache, `${from.dir}\0${specifier}`, (): ModuleResult => {
       let dots = 0;
       while (specifier[dots] === '.') dots++;
       const rest = specifier.slice(dots);
       const base = joinPath(from.dir, '../'.repeat(dots - 1));
       const module = base === undefined ? undefined : this.moduleAt(base, rest === '' ? [] : rest.split('.'));
-      result = module ?? 'unresolved';
-      this.relativeCache.set(key, result);
-    }
+      return module ?? 'unresolved';
+    });
     if (result === 'unresolved') this.index.warn(`${from.path}: cannot resolve import '${specifier}'`);
     return result;
   }
@@ -255,24 +257,21 @@ export class PythonResolver {
    */
   private lookupName(module: PyModule, name: string, visiting: Set<string>): PyName {
     const file = module.file;
-    const top = visiting.size === 0;
-    if (file !== undefined && top) {
-      const cached = this.nameCache.get(file)?.get(name);
-      if (cached !== undefined) return cached;
-    }
     const key = `${file?.path ?? module.packageDir}\0${name}`;
+    // Only an outermost search is complete (an inner one may be cut short by a cycle).
+    if (file !== undefined && visiting.size === 0) {
+      return this.index.memo(this.nameCache, `${file.path}\0${name}`, () =>
+        this.searchOnce(module, name, key, new Set()),
+      );
+    }
+    return this.searchOnce(module, name, key, visiting);
+  }
+
+  private searchOnce(module: PyModule, name: string, key: string, visiting: Set<string>): PyName {
     if (visiting.has(key)) return { target: NO_TARGET, found: false };
     visiting.add(key);
     const result = this.searchName(module, name, visiting);
     visiting.delete(key);
-    if (file !== undefined && top) {
-      let cache = this.nameCache.get(file);
-      if (cache === undefined) {
-        cache = new Map();
-        this.nameCache.set(file, cache);
-      }
-      cache.set(name, result);
-    }
     return result;
   }
 

@@ -7,7 +7,7 @@
  *
  * | key              | value                                                                          |
  * | ---------------- | ------------------------------------------------------------------------------ |
- * | `m:version`      | `ccx-store/1` (UTF-8); a directory without it is not a ccx store               |
+ * | `m:version`      | `ccx-store/2` (UTF-8); a directory without it is not a ccx store               |
  * | `b:<sha256>`     | a blob: the raw own text of a chunk (its segments' bytes concatenated)         |
  * | `f:<sha256>`     | file record JSON `{ sha256, bytes, pieces: [blobSha, offset, length][] }`      |
  * | `a:<key>`        | FileAnalysis JSON under the caller's cache key (`<analyzer>:<language>:<sha>`) |
@@ -15,6 +15,9 @@
  * | `s:<id>`         | snapshot header JSON `{ id, root, parent, createdAt, meta, files, codec }`     |
  * | `sf:<id>`        | the snapshot's file shas, 32 raw bytes each, in the order given                |
  * | `sc:<id>`        | the snapshot's content: canonical JSON, brotli quality 1 (`codec: 'br'`)       |
+ * | `sg:<id>`        | sha256 of each graph record the content names, 32 raw bytes each               |
+ * | `sl:<id>`        | the snapshot's link index JSON (what incremental linking reuses; not in the id) |
+ * | `g:<sha256>`     | a graph record: canonical JSON whose sha256 is the key (one file's chunk links) |
  * | `h:<root>`       | the head snapshot id of a root (the absolute path string given), UTF-8         |
  *
  * A snapshot id is the sha256 (hex) of the canonical JSON (src/store/canonical-json.ts) of
@@ -57,7 +60,7 @@ import {
 } from './file-record.js';
 
 /** Value of `m:version`: the store layout this code reads and writes. */
-export const STORE_VERSION = 'ccx-store/1';
+export const STORE_VERSION = 'ccx-store/2';
 /** First element of the tuple a snapshot id is computed over. */
 export const SNAPSHOT_ID_VERSION = 'ccx-snapshot/1';
 
@@ -121,6 +124,15 @@ export interface SnapshotInput {
   meta: unknown;
   /** sha256 of every file the snapshot refers to; each must already be stored with {@link ChunkStore.putFiles}. */
   fileShas: string[];
+  /**
+   * sha256 of every graph record the content names (key `g:<sha>`); each must be stored
+   * already or be among `graphRecords`.
+   */
+  graphShas?: string[];
+  /** Graph records to store with the snapshot, as canonical JSON text; their sha256 is computed here. */
+  graphRecords?: string[];
+  /** Opaque JSON value kept beside the snapshot (key `sl:<id>`) for later runs; not part of the id. */
+  linkIndex?: unknown;
 }
 
 /** A snapshot without its content, as listed by {@link ChunkStore.listSnapshots}. */
@@ -419,6 +431,23 @@ export class ChunkStore {
             `cannot write snapshot ${id}: ${missing.length} of its files are not in the store (${missing[0]}${missing.length > 1 ? ', ...' : ''})`,
           );
         }
+        const graphShas = input.graphShas ?? [];
+        const newRecords = new Map<string, string>();
+        for (const json of input.graphRecords ?? [])
+          newRecords.set(sha256Hex(Buffer.from(json, 'utf8')), json);
+        const graphHas = await this.#db.hasMany(graphShas.map((sha) => `g:${sha}`));
+        const missingGraphs = graphShas.filter((sha, i) => !graphHas[i] && !newRecords.has(sha));
+        if (missingGraphs.length > 0) {
+          throw new StoreError(
+            `cannot write snapshot ${id}: ${missingGraphs.length} of its graph records are neither stored nor given (${missingGraphs[0]})`,
+          );
+        }
+        graphShas.forEach((sha, i) => {
+          const json = newRecords.get(sha);
+          if (!graphHas[i] && json !== undefined) {
+            ops.push({ type: 'put', key: `g:${sha}`, value: Buffer.from(json, 'utf8') });
+          }
+        });
         const header: SnapshotHeader = {
           id,
           root: input.root,
@@ -432,7 +461,11 @@ export class ChunkStore {
           { type: 'put', key: `s:${id}`, value: jsonBytes(header) },
           { type: 'put', key: `sf:${id}`, value: Buffer.from(input.fileShas.join(''), 'hex') },
           { type: 'put', key: `sc:${id}`, value: compress(contentJson) },
+          { type: 'put', key: `sg:${id}`, value: Buffer.from(graphShas.join(''), 'hex') },
         );
+        if (input.linkIndex !== undefined) {
+          ops.push({ type: 'put', key: `sl:${id}`, value: jsonBytes(input.linkIndex) });
+        }
       }
       ops.push({ type: 'put', key: `h:${input.root}`, value: Buffer.from(id, 'utf8') });
       // sync: the snapshot is what a person relies on, and syncing the log also makes the
@@ -449,6 +482,34 @@ export class ChunkStore {
    */
   async getStatIndex(root: string): Promise<unknown> {
     const value = await this.#db.get(`i:${root}`);
+    if (value === undefined) return undefined;
+    try {
+      return JSON.parse(value.toString('utf8')) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Graph records by sha256 (key `g:<sha>`), parsed; undefined for one not stored.
+   * @throws StoreError when a record is not valid JSON.
+   */
+  async getGraphRecords(shas: string[]): Promise<unknown[]> {
+    if (shas.length === 0) return [];
+    const values = await this.#db.getMany(shas.map((sha) => `g:${sha}`));
+    return values.map((value, i) => {
+      if (value === undefined) return undefined;
+      try {
+        return JSON.parse(value.toString('utf8')) as unknown;
+      } catch (cause) {
+        throw this.#corrupt(`the graph record ${shas[i]} is not valid JSON`, cause);
+      }
+    });
+  }
+
+  /** The link index kept beside a snapshot (key `sl:<id>`), or undefined when absent or unreadable. */
+  async getLinkIndex(id: string): Promise<unknown> {
+    const value = await this.#db.get(`sl:${id}`);
     if (value === undefined) return undefined;
     try {
       return JSON.parse(value.toString('utf8')) as unknown;
@@ -585,6 +646,7 @@ export class ChunkStore {
     const db = this.#db;
     const blobShas = new Set<string>();
     const fileShas = new Set<string>();
+    const graphShas = new Set<string>();
     const snapshotRoots = new Map<string, string>();
     const parents = new Map<string, string>();
 
@@ -657,6 +719,17 @@ export class ChunkStore {
         },
       ],
       [
+        'graph records',
+        async () => {
+          for await (const [key, value] of db.iterator(prefixRange('g:'))) {
+            const sha = key.slice(2);
+            const actual = sha256Hex(value);
+            if (actual !== sha) report(`graph record ${sha} is damaged: its bytes hash to ${actual}`);
+            else graphShas.add(sha);
+          }
+        },
+      ],
+      [
         'snapshots',
         async () => {
           for await (const [key, value] of db.iterator(prefixRange('s:'))) {
@@ -666,7 +739,18 @@ export class ChunkStore {
               const header = this.#parseSnapshotHeader(id, value);
               snapshotRoots.set(id, header.root);
               if (header.parent !== null) parents.set(id, header.parent);
-              const [filesValue, contentValue] = await db.getMany([`sf:${id}`, `sc:${id}`]);
+              const [filesValue, contentValue, graphsValue] = await db.getMany([
+                `sf:${id}`,
+                `sc:${id}`,
+                `sg:${id}`,
+              ]);
+              if (graphsValue === undefined) report(`snapshot ${id}: its graph record list is missing`);
+              else {
+                for (const sha of decodeFileShas(graphsValue)) {
+                  if (!graphShas.has(sha))
+                    report(`snapshot ${id}: its graph record ${sha} is missing or damaged`);
+                }
+              }
               if (filesValue === undefined) report(`snapshot ${id}: its file list is missing`);
               else {
                 const shas = decodeFileShas(filesValue);
@@ -691,7 +775,7 @@ export class ChunkStore {
           for (const [id, parent] of parents) {
             if (!snapshotRoots.has(parent)) report(`snapshot ${id}: its parent ${parent} is missing`);
           }
-          for (const prefix of ['sf:', 'sc:']) {
+          for (const prefix of ['sf:', 'sc:', 'sg:', 'sl:']) {
             for await (const key of db.keys(prefixRange(prefix))) {
               const id = key.slice(prefix.length);
               if (!snapshotRoots.has(id)) report(`${key} belongs to no snapshot`);
@@ -717,7 +801,7 @@ export class ChunkStore {
         'keys',
         async () => {
           for await (const key of db.keys()) {
-            if (key !== VERSION_KEY && !/^(b|f|a|c|s|sf|sc|h|i):./.test(key)) {
+            if (key !== VERSION_KEY && !/^(b|f|a|c|g|s|sf|sc|sg|sl|h|i):./.test(key)) {
               report(`unexpected key ${JSON.stringify(key.slice(0, 80))}`);
             }
           }

@@ -149,6 +149,25 @@ describe('computeClosureHashes', () => {
   it('rejects two chunks with one id', () => {
     expect(() => closures([node('a'), node('a')])).toThrow(/given twice/);
   });
+
+  it('recomputes a part of the graph from the known closure hashes of the rest', () => {
+    // top -> {x, y}; x <-> y (a cycle); y -> leaf; leaf -> base; other -> base.
+    const all = [
+      node('top', ['x', 'y']),
+      node('x', ['y']),
+      node('y', ['x', 'leaf'], ['lodash']),
+      node('leaf', ['base']),
+      node('base'),
+      node('other', ['base']),
+    ];
+    const full = closures(all, { lodash: '4.17.21' });
+    // What reaches `leaf`, with everything else known.
+    const part = all.filter((c) => ['top', 'x', 'y', 'leaf'].includes(c.id));
+    const known = new Map([...full].filter(([id]) => !part.some((c) => c.id === id)));
+    const partial = computeClosureHashes(part, new Map([['lodash', '4.17.21']]), known);
+    for (const c of part) expect(partial.get(c.id), c.id).toBe(full.get(c.id));
+    expect(partial.has('base')).toBe(false);
+  });
 });
 
 describe('resolveGraph + computeClosureHashes', () => {

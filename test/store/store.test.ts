@@ -413,7 +413,7 @@ describe('opening', () => {
     expect(files).toContain('CURRENT');
     expect(fs.readFileSync(path.join(store.path, '.gitignore'), 'utf8')).toBe('*\n');
     expect(store.path).toBe(path.join(dir, 'store'));
-    expect(STORE_VERSION).toBe('ccx-store/1');
+    expect(STORE_VERSION).toBe('ccx-store/2');
     expect((await store.verify()).ok).toBe(true);
   });
 

@@ -117,6 +117,53 @@ describe('verify', () => {
     await store.close();
   });
 
+  it('reports a damaged graph record and one a snapshot names but lacks', async () => {
+    const store = await openStore(storePath);
+    await store.putFiles([makeEntry(two, [{ hash: 'h-shared', ranges: [rangeOf(two, sharedText)] }])]);
+    const record = '{"chunks":[["",' + JSON.stringify(sha256('closure')) + ',[],[]]]}';
+    const id = await store.writeSnapshot({
+      root: '/repo',
+      parent: null,
+      createdAt: '2024-01-01T00:00:00.000Z',
+      content: { files: ['two'], graph: sha256(record) },
+      meta: null,
+      fileShas: [sha256(two)],
+      graphShas: [sha256(record)],
+      graphRecords: [record],
+      linkIndex: { version: 1 },
+    });
+    expect(await store.getGraphRecords([sha256(record)])).toEqual([JSON.parse(record)]);
+    expect(await store.getLinkIndex(id)).toEqual({ version: 1 });
+    // A snapshot naming a record that is neither stored nor given is refused.
+    await expect(
+      store.writeSnapshot({
+        root: '/other',
+        parent: null,
+        createdAt: '2024-01-01T00:00:00.000Z',
+        content: { files: ['two'], graph: 'x' },
+        meta: null,
+        fileShas: [sha256(two)],
+        graphShas: [sha256('absent')],
+      }),
+    ).rejects.toThrow(/graph records are neither stored nor given/);
+    await store.close();
+    expect((await verifyStore()).ok).toBe(true);
+
+    await tamper((db) => db.put(`g:${sha256(record)}`, Buffer.from(record.replace('[]]]', '[1]]]'))));
+    let result = await verifyStore();
+    expect(result.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`graph record ${sha256(record)} is damaged`)),
+        `snapshot ${id}: its graph record ${sha256(record)} is missing or damaged`,
+      ]),
+    );
+    await tamper((db) => db.del(`g:${sha256(record)}`));
+    result = await verifyStore();
+    expect(result.problems).toEqual([
+      `snapshot ${id}: its graph record ${sha256(record)} is missing or damaged`,
+    ]);
+  });
+
   it('reports a missing file record', async () => {
     const { second } = await buildStore();
     await tamper((db) => db.del(`f:${sha256(two)}`));
@@ -138,7 +185,7 @@ describe('verify', () => {
     });
     // Without its version key the store no longer opens: check it with a raw handle instead.
     await expect(openStore(storePath)).rejects.toThrow(/not a ccx store/);
-    await tamper((db) => db.put('m:version', Buffer.from('ccx-store/1')));
+    await tamper((db) => db.put('m:version', Buffer.from('ccx-store/2')));
     const result = await verifyStore();
     expect(result.ok).toBe(false);
     expect(result.problems).toEqual(
