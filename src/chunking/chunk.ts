@@ -139,10 +139,14 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
   phase('discover');
   const store = await openStore(storePath, { wait: options.wait ?? false });
   try {
-    const gitInfo = gitFileInfo(
-      rootAbs,
-      discovery.candidates.map((c) => c.path),
-    );
+    // Outside a git work tree there is no history to ask for.
+    const gitInfo =
+      discovery.gitWorkTree === null
+        ? Promise.resolve(new Map<string, { creator: string; lastModified: string }>())
+        : gitFileInfo(
+            rootAbs,
+            discovery.candidates.map((c) => c.path),
+          );
     const head = await store.getHead(rootAbs);
     const headSummary = head === null ? undefined : await store.getSnapshotSummary(head);
     const statIndex = parseStatIndex(await store.getStatIndex(rootAbs));

@@ -8,7 +8,6 @@
 import { type Dirent, readdirSync, readFileSync } from 'node:fs';
 import { lstat, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 import ignore, { type Ignore } from 'ignore';
 import { UsageError } from '../errors.js';
 import type { Language } from './types.js';
@@ -216,6 +215,17 @@ function classifyEntry(ctx: Context, rel: string, entry: Dirent, language: Langu
 
 /** The top of the git work tree containing the root, or null (with a warning when git is broken). */
 async function findGitWorkTree(ctx: Context): Promise<string | null> {
+  // git finds its repository by looking for `.git` in the directory and its parents, unless
+  // GIT_DIR or GIT_WORK_TREE say where it is: without either there is no work tree, and no
+  // need to start git (or to load execa) at all.
+  if (
+    process.env.GIT_DIR === undefined &&
+    process.env.GIT_WORK_TREE === undefined &&
+    !(await hasGitDirectoryAbove(ctx.rootAbs))
+  ) {
+    return null;
+  }
+  const { execa } = await import('execa');
   const result = await execa('git', ['rev-parse', '--show-toplevel'], {
     cwd: ctx.rootAbs,
     reject: false,
@@ -278,6 +288,7 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
  * directory instead.
  */
 async function listWithGit(ctx: Context): Promise<'listed' | 'failed' | 'ignored'> {
+  const { execa } = await import('execa');
   const result = await execa(
     'git',
     [
@@ -355,6 +366,7 @@ async function listWithGit(ctx: Context): Promise<'listed' | 'failed' | 'ignored
 
 /** Whether git ignores the directory `dir` (its own work tree top never is). */
 async function isIgnoredByGit(dir: string): Promise<boolean> {
+  const { execa } = await import('execa');
   const result = await execa('git', ['check-ignore', '-q', '.'], {
     cwd: dir,
     reject: false,

@@ -1,7 +1,6 @@
 /**
  * What git knows about files: the author and date of the last commit that touched each one.
  */
-import { execa } from 'execa';
 
 /** The last commit touching a file, as git records it. */
 export interface GitFileInfo {
@@ -41,6 +40,7 @@ export async function gitFileInfo(root: string, paths: string[]): Promise<Map<st
 
 /** Those of `paths` that are in HEAD's tree, or an empty set when there is no HEAD. */
 async function listPathsAtHead(root: string, paths: string[]): Promise<Set<string>> {
+  const { execa } = await import('execa');
   const result = await execa('git', [...GIT_CONFIG, 'ls-tree', '-r', '-z', '--name-only', 'HEAD'], {
     cwd: root,
     reject: false,
@@ -79,6 +79,7 @@ function splitNul(bytes: Buffer): string[] {
  * first file carries the newline that separates the header from the list.
  */
 async function readLog(root: string, wanted: Set<string>, info: Map<string, GitFileInfo>): Promise<void> {
+  const { execa } = await import('execa');
   const subprocess = execa(
     'git',
     [
