@@ -32,7 +32,7 @@ import {
 
 export { analysisKey };
 
-import type { FileAnalysis, Language } from './types.js';
+import { type FileAnalysis, type Language, type LinkAnalysis, toLinkAnalysis } from './types.js';
 
 export { DEFAULT_MAX_FILE_BYTES };
 
@@ -98,7 +98,8 @@ interface FileWork {
   file: SnapshotFile;
   /** The raw bytes while they are needed (until stored); absent when the stat index vouched for the file. */
   bytes?: Buffer | undefined;
-  analysis?: FileAnalysis;
+  /** What linking needs of the file's analysis, once it is analyzed or found in the store. */
+  link?: LinkAnalysis;
   /** The file's stat, for the next run's stat index. */
   stat?: StatEntry;
 }
@@ -241,7 +242,7 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
         misses.push(w);
         return;
       }
-      w.analysis = a;
+      setAnalysis(w, a);
       w.bytes = undefined; // only files still to analyze keep their bytes in memory
       reusedFiles++;
     });
@@ -259,13 +260,8 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
       progress();
     });
     phase('analyze');
-    const analyses = new Map<string, FileAnalysis>();
-    for (const w of lookups) {
-      if (w.analysis === undefined) continue;
-      w.file.status = w.analysis.status;
-      if (w.analysis.reason !== undefined) w.file.reason = w.analysis.reason;
-      analyses.set(w.file.path, w.analysis);
-    }
+    const analyses = new Map<string, LinkAnalysis>();
+    for (const w of lookups) if (w.link !== undefined) analyses.set(w.file.path, w.link);
 
     const linkFiles: LinkFile[] = work.map((w) => ({
       path: w.file.path,
@@ -280,7 +276,7 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
         ANALYZER_VERSION,
         paths.map((p) => ({ path: p, language: languageOf.get(p)!, sha256: shaOf.get(p)! })),
       );
-      for (const [p, a] of found) analyses.set(p, a);
+      for (const [p, a] of found) analyses.set(p, toLinkAnalysis(a));
     };
     const ctx: LinkContext = {
       root: rootAbs,
@@ -289,7 +285,7 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
       analyses,
       loadAnalyses: loadCurrent,
     };
-    const changed = new Set(lookups.filter((w) => w.analysis !== undefined).map((w) => w.file.path));
+    const changed = new Set(lookups.filter((w) => w.link !== undefined).map((w) => w.file.path));
     const incremental =
       previous !== undefined &&
       sameFiles(previous.content.files, linkFiles) &&
@@ -299,7 +295,7 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
     let configFiles: Record<string, string | null>;
     const chunksByLanguage: Record<string, number> = {};
     const chunksByKind: Record<string, number> = {};
-    const count = (a: FileAnalysis, sign: number) => {
+    const count = (a: LinkAnalysis, sign: number) => {
       chunksByLanguage[a.language] = (chunksByLanguage[a.language] ?? 0) + sign * a.chunks.length;
       for (const c of a.chunks) chunksByKind[c.kind] = (chunksByKind[c.kind] ?? 0) + sign;
     };
@@ -429,7 +425,7 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
     };
     if (options.manifest !== false) {
       const snapshot = await store.getSnapshot(snapshotId);
-      result.manifest = await loadSnapshotManifest(store, snapshot!, { root: options.root, stats }, analyses);
+      result.manifest = await loadSnapshotManifest(store, snapshot!, { root: options.root, stats });
       phase('manifest');
     }
     phase(`peak rss ${process.resourceUsage().maxRSS} KiB`);
@@ -645,9 +641,9 @@ function sameFiles(before: SnapshotFile[], files: LinkFile[]): boolean {
 function memoizedLoader(
   store: ChunkStore,
   content: SnapshotContent,
-): (paths: string[]) => Promise<Map<string, FileAnalysis>> {
+): (paths: string[]) => Promise<Map<string, LinkAnalysis>> {
   const byPath = new Map(content.files.map((f) => [f.path, f]));
-  const loaded = new Map<string, FileAnalysis>();
+  const loaded = new Map<string, LinkAnalysis>();
   return async (paths) => {
     const need = paths.filter((p) => !loaded.has(p) && byPath.get(p)?.status !== 'skipped' && byPath.has(p));
     if (need.length > 0) {
@@ -656,15 +652,23 @@ function memoizedLoader(
         content.analyzerVersion,
         need.map((p) => byPath.get(p)!),
       );
-      for (const [p, a] of found) loaded.set(p, a);
+      for (const [p, a] of found) loaded.set(p, toLinkAnalysis(a));
     }
-    const out = new Map<string, FileAnalysis>();
+    const out = new Map<string, LinkAnalysis>();
     for (const p of paths) {
       const a = loaded.get(p);
       if (a !== undefined) out.set(p, a);
     }
     return out;
   };
+}
+
+/** Takes a file's status from its analysis and keeps what linking needs of it. */
+function setAnalysis(w: FileWork, a: FileAnalysis): void {
+  w.file.status = a.status;
+  if (a.reason !== undefined) w.file.reason = a.reason;
+  else delete w.file.reason;
+  w.link = toLinkAnalysis(a);
 }
 
 function dropZeros(counts: Record<string, number>): void {
@@ -752,7 +756,7 @@ async function analyzeMisses(
       misses.map(async (w) => {
         const response = await pool.analyze(w.file.language, w.bytes!, maxFileBytes);
         if (response.analysis !== undefined) {
-          w.analysis = response.analysis;
+          setAnalysis(w, response.analysis);
           batch.push({
             sha256: w.file.sha256,
             bytes: w.bytes!,

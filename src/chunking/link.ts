@@ -20,7 +20,7 @@ import { chunkId, compareStrings, MissingAnalysis, RepoIndex } from '../graph/re
 import { type ChunkLinks, type FileResolution, GraphResolver, mergeForeignEdges } from '../graph/resolve.js';
 import { canonicalJson } from '../store/canonical-json.js';
 import type { GraphRecord, LinkIndex } from './snapshot.js';
-import type { FileAnalysis, Language } from './types.js';
+import type { Language, LinkAnalysis } from './types.js';
 
 /** A file of the tree in snapshot order; `indexed` is false for skipped files (no analysis). */
 export interface LinkFile {
@@ -38,7 +38,7 @@ export interface LinkContext {
   /** A configuration file's text by relative path, or undefined. */
   readFile(relPath: string): string | undefined;
   /** Analyses at hand by path; linking adds what it loads. */
-  analyses: Map<string, FileAnalysis>;
+  analyses: Map<string, LinkAnalysis>;
   /** Loads the analyses of these paths (current bytes) into `analyses`. */
   loadAnalyses(paths: string[]): Promise<void>;
 }
@@ -52,7 +52,7 @@ export interface PreviousLink {
   /** Graph records by sha (store `getGraphRecords`). */
   loadRecords(shas: string[]): Promise<GraphRecord[]>;
   /** The previous analyses of these files (their bytes before the change). */
-  loadPreviousAnalyses(paths: string[]): Promise<Map<string, FileAnalysis>>;
+  loadPreviousAnalyses(paths: string[]): Promise<Map<string, LinkAnalysis>>;
 }
 
 export interface LinkResult {
@@ -83,7 +83,7 @@ interface Row {
  * localIds and owners, top-level names, imports and exports (RepoIndex `FileNode`). Hashes,
  * ranges and refs are not part of it: a change there never changes how another file resolves.
  */
-export function surfaceDigest(analysis: FileAnalysis): string {
+export function surfaceDigest(analysis: LinkAnalysis): string {
   const text = JSON.stringify([
     analysis.language,
     analysis.goPackage ?? null,
@@ -134,7 +134,7 @@ function sortedUnique(values: Iterable<string>): string[] {
 }
 
 /** Links of one resolved file, in its analysis's chunk order. */
-function linksOf(analysis: FileAnalysis, path: string, links: Map<string, ChunkLinks>): Row[] {
+function linksOf(analysis: LinkAnalysis, path: string, links: Map<string, ChunkLinks>): Row[] {
   return analysis.chunks.map((c) => {
     const id = chunkId(path, c.localId);
     const l = links.get(id);
@@ -159,24 +159,15 @@ function newIndex(files: LinkFile[], ctx: LinkContext): { index: RepoIndex; reso
  * @throws MissingAnalysis when one is missing (a caller bug).
  */
 export function linkAll(files: LinkFile[], ctx: LinkContext): LinkResult {
-  const { index, resolver } = newIndex(files, ctx);
   const position = new Map(files.map((f, i) => [f.path, i]));
-  const resolutions: Array<FileResolution | undefined> = files.map((f) =>
-    f.indexed ? resolver.resolveFile(f.path) : undefined,
-  );
-  const links = new Map<string, ChunkLinks>();
-  const foreign: Array<[string, string]> = [];
-  for (const r of resolutions) {
-    if (r === undefined) continue;
-    for (const l of r.links) links.set(l.id, l.links);
-    foreign.push(...r.foreignEdges);
-  }
-  mergeForeignEdges(links, foreign);
-  const lockedVersions = resolver.lockedVersions();
+  // Resolution in a function of its own, so that the index and its caches can be collected
+  // before the closure hashes are computed.
+  const { links, perFile, lockedVersions, looseWarnings } = resolveAll(files, ctx);
 
   const rows: Array<Row[] | undefined> = files.map((f) =>
     f.indexed ? linksOf(ctx.analyses.get(f.path)!, f.path, links) : undefined,
   );
+  links.clear();
   const closureInput: Array<{ id: string; hash: string; deps: string[]; externalDeps: string[] }> = [];
   files.forEach((f, i) => {
     const fileRows = rows[i];
@@ -195,16 +186,10 @@ export function linkAll(files: LinkFile[], ctx: LinkContext): LinkResult {
 
   const graphShas: Array<string | undefined> = [];
   const records: string[] = [];
-  const link: LinkIndex = {
-    version: 1,
-    surfaces: [],
-    reads: [],
-    warnings: [],
-    looseWarnings: index.warnings(),
-  };
+  const link: LinkIndex = { version: 1, surfaces: [], reads: [], warnings: [], looseWarnings };
   files.forEach((f, i) => {
     const fileRows = rows[i];
-    const resolution = resolutions[i];
+    const resolution = perFile[i];
     if (fileRows === undefined || resolution === undefined) {
       graphShas.push(undefined);
       link.surfaces.push('');
@@ -226,9 +211,34 @@ export function linkAll(files: LinkFile[], ctx: LinkContext): LinkResult {
     link,
     lockedVersions: Object.fromEntries([...lockedVersions].sort((a, b) => compareStrings(a[0], b[0]))),
     warnings: allWarnings(link),
-    resolvedFiles: resolutions.filter((r) => r !== undefined).length,
+    resolvedFiles: perFile.filter((r) => r !== undefined).length,
     hashedChunks: closureInput.length,
   };
+}
+
+/** Resolves every indexed file: the links of every chunk, and each file's reads and warnings. */
+function resolveAll(
+  files: LinkFile[],
+  ctx: LinkContext,
+): {
+  links: Map<string, ChunkLinks>;
+  perFile: Array<Pick<FileResolution, 'reads' | 'warnings'> | undefined>;
+  lockedVersions: Map<string, string>;
+  looseWarnings: string[];
+} {
+  const { index, resolver } = newIndex(files, ctx);
+  const links = new Map<string, ChunkLinks>();
+  const foreign: Array<[string, string]> = [];
+  const perFile = files.map((f) => {
+    if (!f.indexed) return undefined;
+    const r = resolver.resolveFile(f.path);
+    for (const l of r.links) links.set(l.id, l.links);
+    foreign.push(...r.foreignEdges);
+    return { reads: r.reads, warnings: r.warnings };
+  });
+  mergeForeignEdges(links, foreign);
+  const lockedVersions = resolver.lockedVersions();
+  return { links, perFile, lockedVersions, looseWarnings: index.warnings() };
 }
 
 function readIndexes(reads: string[], position: Map<string, number>): number[] {

@@ -22,30 +22,21 @@ export function analysisKey(analyzerVersion: string, language: Language, sha256:
 
 /**
  * The manifest of a stored snapshot, rebuilt from its content and the analyses it refers to.
- * `overrides` replace the root as given and the stats recorded with it (a rerun reports its own);
- * `known` holds analyses the caller has at hand (the snapshot's files' current ones), which are
- * then not loaded again.
+ * `overrides` replace the root as given and the stats recorded with it (a rerun reports its own).
  * @throws StoreError when an analysis the snapshot needs is missing from the store.
  */
 export async function loadSnapshotManifest(
   store: ChunkStore,
   snapshot: Snapshot,
   overrides: { root?: string; stats?: ManifestStats } = {},
-  known: ReadonlyMap<string, FileAnalysis> = new Map(),
 ): Promise<Manifest> {
   const content = snapshot.content as SnapshotContent;
   const meta = snapshot.meta as SnapshotMeta;
   const indexed = content.files.filter((f) => f.status !== 'skipped');
-  const [loaded, records] = await Promise.all([
-    loadAnalyses(
-      store,
-      content.analyzerVersion,
-      indexed.filter((f) => !known.has(f.path)),
-    ),
+  const [analyses, records] = await Promise.all([
+    loadAnalyses(store, content.analyzerVersion, indexed),
     loadGraphRecords(store, indexed),
   ]);
-  const analyses = new Map(known);
-  for (const [p, a] of loaded) analyses.set(p, a);
   return buildManifest({
     id: snapshot.id,
     parent: snapshot.parent,

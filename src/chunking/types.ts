@@ -115,3 +115,45 @@ export interface FileAnalysis {
   /** Go: the package clause's name. */
   goPackage?: string;
 }
+
+/** The part of a {@link ChunkRecord} the dependency graph reads. */
+export type LinkChunk = Pick<ChunkRecord, 'localId' | 'kind' | 'hash' | 'refs' | 'selfRefs' | 'owner'>;
+
+/**
+ * The part of a {@link FileAnalysis} the dependency graph reads: a full analysis is one, and
+ * {@link toLinkAnalysis} makes a smaller copy for holding every file of a large tree at once.
+ */
+export interface LinkAnalysis {
+  language: Language;
+  chunks: LinkChunk[];
+  topLevel: Record<string, string>;
+  imports: ImportBinding[];
+  exports: ExportBinding[];
+  goPackage?: string;
+}
+
+/**
+ * A copy of what linking reads of an analysis, without ranges, names, interface hashes and
+ * segments (on the Python standard library: 38 MiB of heap for all files instead of 56).
+ */
+export function toLinkAnalysis(a: LinkAnalysis): LinkAnalysis {
+  const out: LinkAnalysis = {
+    language: a.language,
+    chunks: a.chunks.map((c) => {
+      const chunk: LinkChunk = {
+        localId: c.localId,
+        kind: c.kind,
+        hash: c.hash,
+        refs: c.refs,
+        selfRefs: c.selfRefs,
+      };
+      if (c.owner !== undefined) chunk.owner = c.owner;
+      return chunk;
+    }),
+    topLevel: a.topLevel,
+    imports: a.imports,
+    exports: a.exports,
+  };
+  if (a.goPackage !== undefined) out.goPackage = a.goPackage;
+  return out;
+}

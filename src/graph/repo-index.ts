@@ -2,7 +2,7 @@
  * Per-file lookup tables built once for graph resolution, and small helpers on repository
  * paths (relative to the root, `/`-separated, `''` for the root itself).
  */
-import type { ChunkRecord, ExportBinding, FileAnalysis, ImportBinding } from '../chunking/types.js';
+import type { ExportBinding, ImportBinding, LinkAnalysis, LinkChunk } from '../chunking/types.js';
 
 /** What a reference or an import resolves to: in-repo chunk ids and/or one external package. */
 export interface Target {
@@ -18,11 +18,11 @@ export interface FileNode {
   path: string;
   /** Directory of the file, `''` at the root. */
   dir: string;
-  analysis: FileAnalysis;
+  analysis: LinkAnalysis;
   /** Id of the module chunk (the path). */
   moduleId: string;
   /** localId -> chunk. */
-  chunks: Map<string, ChunkRecord>;
+  chunks: Map<string, LinkChunk>;
   /** localId -> chunk id, built once so that ids are shared strings. */
   ids: Map<string, string>;
   /** Top-level name -> localId of a chunk that exists in the file. */
@@ -95,8 +95,8 @@ export function idOf(file: FileNode, localId: string): string {
 }
 
 /** Builds the lookup tables of one file. */
-export function createFileNode(path: string, analysis: FileAnalysis): FileNode {
-  const chunks = new Map<string, ChunkRecord>();
+export function createFileNode(path: string, analysis: LinkAnalysis): FileNode {
+  const chunks = new Map<string, LinkChunk>();
   const ids = new Map<string, string>();
   for (const chunk of analysis.chunks) {
     if (chunks.has(chunk.localId)) continue;
@@ -179,7 +179,7 @@ export interface Frame {
 /** An analyzed file of the repository: its path and language, its analysis given or loaded later. */
 export interface SourceFile {
   path: string;
-  language: FileAnalysis['language'];
+  language: LinkAnalysis['language'];
 }
 
 /**
@@ -213,14 +213,14 @@ export class RepoIndex {
    *   not loaded (then {@link MissingAnalysis} is thrown where it is needed).
    */
   constructor(
-    files: ReadonlyArray<{ path: string; language?: FileAnalysis['language']; analysis?: FileAnalysis }>,
+    files: ReadonlyArray<{ path: string; language?: LinkAnalysis['language']; analysis?: LinkAnalysis }>,
     readonly root: string,
     readonly readFile: (relPath: string) => string | undefined,
     listing: readonly string[],
-    private readonly provide: (path: string) => FileAnalysis | undefined = () => undefined,
+    private readonly provide: (path: string) => LinkAnalysis | undefined = () => undefined,
   ) {
     const sorted = [...files].sort((a, b) => compareStrings(a.path, b.path));
-    const given = new Map<string, FileAnalysis>();
+    const given = new Map<string, LinkAnalysis>();
     for (const file of sorted) {
       if (this.sources.has(file.path)) {
         this.warn(`${file.path}: given twice to the graph; the first analysis is used`);

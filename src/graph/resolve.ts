@@ -3,7 +3,7 @@
  * languages, to the in-repo chunks they use (`deps`) and the packages from outside the
  * repository (`externalDeps`), with the versions lockfiles pin for those packages.
  */
-import type { ChunkRecord, FileAnalysis, ImportBinding, NameRef } from '../chunking/types.js';
+import type { ImportBinding, LinkAnalysis, LinkChunk, NameRef } from '../chunking/types.js';
 import { readLockedVersions } from './locked-versions.js';
 import { compareStrings, type FileNode, idOf, RepoIndex, type Target } from './repo-index.js';
 import { GoResolver } from './resolve-go.js';
@@ -16,7 +16,7 @@ export { chunkId } from './repo-index.js';
 export interface GraphFile {
   /** Relative to the root, `/`-separated. */
   path: string;
-  analysis: FileAnalysis;
+  analysis: LinkAnalysis;
 }
 
 /** What resolution may read about the repository besides the analyses. */
@@ -176,7 +176,7 @@ export class GraphResolver {
       for (const binding of bindings) add(from, link, resolveBinding(binding, ref.members));
     };
 
-    const addRef = (chunk: ChunkRecord, from: string, link: LinkSets, ref: NameRef): void => {
+    const addRef = (chunk: LinkChunk, from: string, link: LinkSets, ref: NameRef): void => {
       const held = file.chunkImports.get(chunk.localId)?.get(ref.name);
       if (held !== undefined) {
         addBindings(from, link, held, ref);
@@ -213,7 +213,7 @@ export class GraphResolver {
       }
     };
 
-    const selfRefTarget = (chunk: ChunkRecord, member: string): Target | undefined => {
+    const selfRefTarget = (chunk: LinkChunk, member: string): Target | undefined => {
       if (go !== undefined) {
         const id = go.resolveMethod(file, `${chunk.owner}.${member}`);
         return id === undefined ? undefined : single(id);
@@ -224,7 +224,7 @@ export class GraphResolver {
       return id === undefined ? undefined : single(id);
     };
 
-    const parentChunk = (chunk: ChunkRecord): string | undefined => {
+    const parentChunk = (chunk: LinkChunk): string | undefined => {
       if (go !== undefined && chunk.owner !== undefined) return go.resolveOwnerType(file, chunk.owner);
       let localId = chunk.localId;
       for (let dot = localId.lastIndexOf('.'); dot > 0; dot = localId.lastIndexOf('.')) {
