@@ -30,7 +30,7 @@ import type {
  * Bumped whenever an analyzer's output changes for the same input, so cached analyses in a
  * store are recomputed instead of reused.
  */
-export const ANALYZER_VERSION = 'a1';
+export const ANALYZER_VERSION = 'a2';
 
 /** Deeper syntax trees are refused (reported as a parse error) rather than risk the call stack. */
 export const MAX_NESTING = 1500;

@@ -22,11 +22,19 @@ export interface LanguageProfile {
   unwrap: ReadonlySet<string>;
   /** Named node types whose text is a comment. */
   comments: ReadonlySet<string>;
+  /** Named node types that do nothing and are skipped (an empty statement, `;` on its own). */
+  noOps?: ReadonlySet<string>;
   /**
    * The normalized token of a literal node (`'s:' + JSON of the value`, `'n:' + canonical number`),
    * or undefined if `node` is not a literal this language normalizes. Its subtree is not walked.
    */
   literal(ct: CompactTree, node: number): string | undefined;
+  /**
+   * For a `formal_parameters` node: the identifier to emit as a bare `parameter:` when the
+   * parameters are one plain identifier that could be written without parentheses (an arrow
+   * function's `(x) => ...` is the same code as `x => ...`); -1 otherwise.
+   */
+  bareParameter?(ct: CompactTree, node: number): number;
 }
 
 /** Marks on nodes, set by a language analyzer before hashing. */
@@ -65,6 +73,8 @@ export function emitTokens(
 ): void {
   const stack: number[] = [root];
   const fieldNames = ct.tables.fieldNames;
+  /** Nodes emitted under another field than their own (a bare arrow parameter). */
+  const fieldOverride = new Map<number, string>();
   while (stack.length > 0) {
     const node = stack.pop()!;
     if (node < 0) {
@@ -77,14 +87,27 @@ export function emitTokens(
       if (!profile.dropTokens.has(typeName)) out.push(typeName);
       continue;
     }
-    if (profile.comments.has(typeName)) continue;
+    if (profile.comments.has(typeName) || profile.noOps?.has(typeName) === true) continue;
     const fieldId = ct.field[node]!;
-    const prefix = fieldId === 0 ? '' : `${fieldNames[fieldId]}:`;
+    const prefix =
+      fieldOverride.size > 0 && fieldOverride.has(node)
+        ? fieldOverride.get(node)!
+        : fieldId === 0
+          ? ''
+          : `${fieldNames[fieldId]}:`;
+    if (typeName === 'formal_parameters' && profile.bareParameter !== undefined) {
+      const bare = profile.bareParameter(ct, node);
+      if (bare !== -1) {
+        fieldOverride.set(bare, 'parameter:');
+        stack.push(bare);
+        continue;
+      }
+    }
     if (profile.unwrap.has(typeName)) {
       const inner = onlyNamedChild(ct, profile, node);
       if (inner !== -1) {
-        // The wrapper's field applies to what it wraps.
-        if (prefix !== '') out.push(prefix);
+        // The wrapper's field applies to what it wraps, in the same token as without it.
+        if (prefix !== '') fieldOverride.set(inner, prefix);
         stack.push(inner);
         continue;
       }

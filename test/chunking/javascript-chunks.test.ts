@@ -161,6 +161,15 @@ exports.extra = helper;
     );
   });
 
+  it('takes a variable holding a parenthesized function as a function chunk', async () => {
+    const bare = 'export const isLike = <T>(x: any): x is T => x && typeof x === "object";';
+    const wrapped = 'export const isLike = (<T>(x: any): x is T => x && typeof x === "object");';
+    const [a, b] = await Promise.all([analyze(bare), analyze(wrapped)]);
+    expect(b.chunks.map((c) => [c.localId, c.kind])).toEqual(a.chunks.map((c) => [c.localId, c.kind]));
+    expect(b.chunks[1]).toMatchObject({ localId: 'isLike', kind: 'variable' });
+    expect(b.chunks[1]!.hash).toBe(a.chunks[1]!.hash);
+  });
+
   it('indexes what parses in a file with a syntax error', async () => {
     const src = 'function ok(a) { return a; }\nfunction broken( { return ; \n';
     const a = await analyze(src, 'javascript');

@@ -119,6 +119,31 @@ const EQUAL: Pair[] = [
     '// c\nfunction f(a) { /* c */ return a; }',
     'javascript',
   ],
+  // Found by reformatting rxjs with prettier (docs/benchmarks.md, "Prettier round trip").
+  [
+    'arrow parameter parentheses',
+    'function f(xs) { return xs.map((x) => x + 1); }',
+    'function f(xs) { return xs.map(x => x + 1); }',
+  ],
+  [
+    'arrow parameter parentheses (JavaScript)',
+    'function f(xs) { return xs.map((x) => x + 1); }',
+    'function f(xs) { return xs.map(x => x + 1); }',
+    'javascript',
+  ],
+  ['a leading | in a union type', 'type A = B | C;', 'type A =\n  | B\n  | C;'],
+  ['a leading & in an intersection type', 'type A = B & C;', 'type A =\n  & B\n  & C;'],
+  ['parentheses around a type', 'function f(a: (B | C)) { return a; }', 'function f(a: B | C) { return a; }'],
+  [
+    'parentheses around an arrow body',
+    'function f() { return (a) => (a ? 1 : 2); }',
+    'function f() { return (a) => a ? 1 : 2; }',
+  ],
+  [
+    'the ; a no-semicolon style puts before a line starting with [',
+    'function f(a, b) { g();\n[a, b].forEach(h); }',
+    'function f(a, b) { g()\n;[a, b].forEach(h) }',
+  ],
 ];
 
 const DIFFERENT: Pair[] = [
@@ -175,6 +200,21 @@ const DIFFERENT: Pair[] = [
     'function C() { return <a href="x" />; }',
     'function C() { return <a title="x" />; }',
     'tsx',
+  ],
+  [
+    'a typed vs an untyped arrow parameter',
+    'function f(xs) { return xs.map((x: number) => x); }',
+    'function f(xs) { return xs.map(x => x); }',
+  ],
+  [
+    'a default on an arrow parameter',
+    'function f(xs) { return xs.map((x = 1) => x); }',
+    'function f(xs) { return xs.map(x => x); }',
+  ],
+  [
+    'parentheses that group a type',
+    'function f(a: (B | C)[]) { return a; }',
+    'function f(a: B | C[]) { return a; }',
   ],
 ];
 

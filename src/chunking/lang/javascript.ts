@@ -26,8 +26,29 @@ const COMMENTS = new Set(['comment', 'html_comment']);
 
 export const JS_PROFILE: LanguageProfile = {
   dropTokens: new Set([',', ';', '(', ')', '{', '}', '[', ']']),
-  unwrap: new Set(['parenthesized_expression']),
+  // A union or intersection with one member is a leading `|` or `&` (`type A =\n  | B\n  | C`,
+  // as prettier prints long unions): the same type as without it.
+  unwrap: new Set(['parenthesized_expression', 'parenthesized_type', 'union_type', 'intersection_type']),
   comments: COMMENTS,
+  // `;[a, b].forEach(f)`: the `;` a no-semicolon style puts before a line starting with `[` or `(`.
+  noOps: new Set(['empty_statement']),
+  bareParameter(ct, node) {
+    const parent = ct.parent[node]!;
+    if (parent < 0 || ct.typeName(parent) !== 'arrow_function') return -1;
+    let only = -1;
+    for (let c = ct.firstChild[node]!; c !== -1; c = ct.nextSibling[c]!) {
+      if (!ct.isNamed(c) || COMMENTS.has(ct.typeName(c))) continue;
+      if (only !== -1) return -1;
+      only = c;
+    }
+    if (only !== -1 && ct.typeName(only) === 'required_parameter') {
+      // TypeScript wraps each parameter: bare only when it has nothing but its name.
+      const inner = ct.firstChild[only]!;
+      if (inner === -1 || ct.nextSibling[inner] !== -1) return -1;
+      only = inner;
+    }
+    return only !== -1 && ct.typeName(only) === 'identifier' ? only : -1;
+  },
   literal(ct, node) {
     switch (ct.typeName(node)) {
       case 'string':
@@ -69,6 +90,21 @@ function stringValue(ct: CompactTree, node: number): string {
     );
   }
   return out;
+}
+
+/** `node` less any parentheses around it (`(x => x)` is the arrow function); -1 stays -1. */
+function withoutParentheses(ct: CompactTree, node: number): number {
+  while (node !== -1 && ct.typeName(node) === 'parenthesized_expression') {
+    let only = -1;
+    for (let c = ct.firstChild[node]!; c !== -1; c = ct.nextSibling[c]!) {
+      if (!ct.isNamed(c) || COMMENTS.has(ct.typeName(c))) continue;
+      if (only !== -1) return node;
+      only = c;
+    }
+    if (only === -1) return node;
+    node = only;
+  }
+  return node;
 }
 
 const FUNCTION_VALUES = new Set(['arrow_function', 'function_expression', 'function', 'generator_function']);
@@ -202,7 +238,7 @@ class JsFileAnalyzer {
       for (const name of names) this.exports.push({ exported: isDefault ? 'default' : name, local: name });
       return;
     }
-    const value = ct.childByField(stmt, 'value');
+    const value = withoutParentheses(ct, ct.childByField(stmt, 'value'));
     if (value !== -1) {
       const vt = ct.typeName(value);
       if (FUNCTION_VALUES.has(vt) || CLASS_VALUES.has(vt)) {
@@ -303,7 +339,7 @@ class JsFileAnalyzer {
     if (declarators.length === 1) {
       const d = declarators[0]!;
       const nameNode = ct.childByField(d, 'name');
-      const value = ct.childByField(d, 'value');
+      const value = withoutParentheses(ct, ct.childByField(d, 'value'));
       if (nameNode !== -1 && ct.typeName(nameNode) === 'identifier' && value !== -1) {
         const vt = ct.typeName(value);
         if (FUNCTION_VALUES.has(vt) || CLASS_VALUES.has(vt)) {
