@@ -57,6 +57,17 @@ export interface ChunkOptions {
   wait?: boolean | number;
   /** Build the manifest (default true); the CLI asks for it only with `--json`. */
   manifest?: boolean;
+  /**
+   * The root as the store records it (head pointer, stat index, snapshot root); default: the
+   * absolute path of `root`. A checkout of a git revision in a temporary directory is recorded
+   * under a stable name such as `git:/repo@<commit>`, so that the next run finds its head.
+   */
+  recordAs?: string;
+  /**
+   * Where git history for the files comes from when `root` is not itself a work tree (a
+   * checked-out revision): the repository directory that corresponds to `root`, and the commit.
+   */
+  gitHistory?: { dir: string; commit: string };
   /** Called as files are analyzed: files done so far and in all (both counts include reused files). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -131,6 +142,7 @@ const RACY_MS = 2000;
 export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
   const started = performance.now();
   const rootAbs = path.resolve(options.root);
+  const recordAs = options.recordAs ?? rootAbs;
   const storePath = resolveStorePath(options.root, options.store);
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const jobs = Math.max(1, options.jobs ?? availableParallelism());
@@ -141,16 +153,16 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
   const store = await openStore(storePath, { wait: options.wait ?? false });
   try {
     // Outside a git work tree there is no history to ask for.
+    const paths = discovery.candidates.map((c) => c.path);
     const gitInfo =
-      discovery.gitWorkTree === null
-        ? Promise.resolve(new Map<string, { creator: string; lastModified: string }>())
-        : gitFileInfo(
-            rootAbs,
-            discovery.candidates.map((c) => c.path),
-          );
-    const head = await store.getHead(rootAbs);
+      options.gitHistory !== undefined
+        ? gitFileInfo(options.gitHistory.dir, paths, options.gitHistory.commit)
+        : discovery.gitWorkTree === null
+          ? Promise.resolve(new Map<string, { creator: string; lastModified: string }>())
+          : gitFileInfo(rootAbs, paths);
+    const head = await store.getHead(recordAs);
     const headSummary = head === null ? undefined : await store.getSnapshotSummary(head);
-    const statIndex = parseStatIndex(await store.getStatIndex(rootAbs));
+    const statIndex = parseStatIndex(await store.getStatIndex(recordAs));
     phase('head');
     const work: FileWork[] = await readCandidates(discovery.candidates, maxFileBytes, statIndex);
     for (const s of discovery.skipped) {
@@ -177,7 +189,7 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
     // again (and without loading its content or any analysis unless the manifest is wanted).
     if (headSummary !== undefined && isUnchanged(treeDigest, headSummary.meta as SnapshotMeta, readConfig)) {
       const meta = headSummary.meta as SnapshotMeta;
-      await store.putStatIndex(rootAbs, buildStatIndex(work));
+      await store.putStatIndex(recordAs, buildStatIndex(work));
       const indexed = meta.stats.files - meta.stats.skipped;
       const stats: ManifestStats = { ...meta.stats, reusedFiles: indexed, newChunks: 0 };
       const result: ChunkResult = {
@@ -366,7 +378,7 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
       ms: 0,
     };
     const meta: SnapshotMeta = {
-      rootAsGiven: options.root,
+      rootAsGiven: options.recordAs ?? options.root,
       stats,
       chunksByLanguage,
       chunksByKind,
@@ -384,13 +396,13 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
     const contentJson = canonicalJson(content);
     const unchanged =
       headSummary !== undefined &&
-      computeSnapshotId(rootAbs, headSummary.parent, contentJson) === headSummary.id;
+      computeSnapshotId(recordAs, headSummary.parent, contentJson) === headSummary.id;
     // Same content: refresh the head's meta, so the next run can take the unchanged path.
     if (unchanged) await store.setSnapshotMeta(headSummary.id, meta);
     const snapshotId = unchanged
       ? headSummary.id
       : await store.writeSnapshot({
-          root: rootAbs,
+          root: recordAs,
           parent: head,
           createdAt,
           content,
@@ -401,7 +413,7 @@ export async function chunk(options: ChunkOptions): Promise<ChunkResult> {
           graphRecords: linked.records,
           linkIndex: linked.link,
         });
-    await store.putStatIndex(rootAbs, buildStatIndex(work));
+    await store.putStatIndex(recordAs, buildStatIndex(work));
     const newSnapshot = !unchanged;
     const snapshotParent = unchanged ? headSummary.parent : head;
     phase('snapshot');

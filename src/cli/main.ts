@@ -15,6 +15,12 @@ for (const [signal, number] of Object.entries(SIGNALS)) {
   });
 }
 
+// A reader that stops early (`ccx log | head`) closes the pipe: that ends the output, not in error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 async function main(argv: string[]): Promise<number> {
   const program = createProgram();
   const debug = argv.includes('--debug');

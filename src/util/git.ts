@@ -15,7 +15,7 @@ const GIT_CONFIG = ['-c', 'core.quotepath=off', '-c', 'log.showSignature=false']
 
 /**
  * Last commit author and date for each of `paths` (relative to `root`, forward slashes), read from
- * the history of HEAD. Paths git does not know at HEAD (untracked, staged but not committed,
+ * the history of `revision` (default HEAD; a full commit id for a checked-out revision). Paths git does not know at HEAD (untracked, staged but not committed,
  * deleted) get no entry; so does every path outside a git work tree, in a repository without
  * commits, or when git is missing or fails. Never throws.
  *
@@ -25,23 +25,27 @@ const GIT_CONFIG = ['-c', 'core.quotepath=off', '-c', 'log.showSignature=false']
  * files (no `-m`), so a file changed only while resolving a merge is dated by the commit before.
  * Commits are visited in git's default order (newest commit date first).
  */
-export async function gitFileInfo(root: string, paths: string[]): Promise<Map<string, GitFileInfo>> {
+export async function gitFileInfo(
+  root: string,
+  paths: string[],
+  revision = 'HEAD',
+): Promise<Map<string, GitFileInfo>> {
   const info = new Map<string, GitFileInfo>();
   if (paths.length === 0) return info;
   try {
-    const wanted = await listPathsAtHead(root, paths);
+    const wanted = await listPathsAt(root, paths, revision);
     if (wanted.size === 0) return info;
-    await readLog(root, wanted, info);
+    await readLog(root, wanted, info, revision);
   } catch {
     // A git that cannot be run or that dies midway only means less history; callers go on without it.
   }
   return info;
 }
 
-/** Those of `paths` that are in HEAD's tree, or an empty set when there is no HEAD. */
-async function listPathsAtHead(root: string, paths: string[]): Promise<Set<string>> {
+/** Those of `paths` that are in the revision's tree, or an empty set when there is no such revision. */
+async function listPathsAt(root: string, paths: string[], revision: string): Promise<Set<string>> {
   const { execa } = await import('execa');
-  const result = await execa('git', [...GIT_CONFIG, 'ls-tree', '-r', '-z', '--name-only', 'HEAD'], {
+  const result = await execa('git', [...GIT_CONFIG, 'ls-tree', '-r', '-z', '--name-only', revision], {
     cwd: root,
     reject: false,
     stdin: 'ignore',
@@ -78,7 +82,12 @@ function splitNul(bytes: Buffer): string[] {
  * (file names are never empty) starts a commit, the next two are its author and date, and the
  * first file carries the newline that separates the header from the list.
  */
-async function readLog(root: string, wanted: Set<string>, info: Map<string, GitFileInfo>): Promise<void> {
+async function readLog(
+  root: string,
+  wanted: Set<string>,
+  info: Map<string, GitFileInfo>,
+  revision: string,
+): Promise<void> {
   const { execa } = await import('execa');
   const subprocess = execa(
     'git',
@@ -92,6 +101,7 @@ async function readLog(root: string, wanted: Set<string>, info: Map<string, GitF
       '--no-color',
       // Paths relative to the working directory (root), not to the top of the work tree.
       '--relative',
+      revision,
       '--',
       '.',
     ],
