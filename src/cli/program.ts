@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { registerCatCommand } from './commands/cat.js';
 import { registerChunkCommand } from './commands/chunk.js';
 import { registerDepsCommand } from './commands/deps.js';
+import { registerDiffCommand } from './commands/diff.js';
 import { registerLogCommand } from './commands/log.js';
 import { registerManifestCommand } from './commands/manifest.js';
 import { registerShowCommand } from './commands/show.js';
@@ -58,6 +59,7 @@ export function createProgram(): Command {
     // before the commands are added so that they inherit it.
     .exitOverride();
   registerChunkCommand(program);
+  registerDiffCommand(program);
   registerManifestCommand(program);
   registerLogCommand(program);
   registerShowCommand(program);
