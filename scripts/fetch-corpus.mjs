@@ -17,6 +17,8 @@ export const NPM_CORPORA = {
   rxjs: { spec: 'rxjs@7.8.1', dir: 'src' },
   trpc: { spec: '@trpc/server@10.45.2', dir: 'src' },
   effect: { spec: 'effect@3.10.0', dir: 'src' },
+  // The release before rxjs@7.8.1, for `ccx diff` between consecutive versions.
+  'rxjs-7.8.0': { spec: 'rxjs@7.8.0', dir: 'src' },
 };
 
 function fetchNpm(name) {

@@ -226,6 +226,16 @@ describe('hash: pairs that must be equal (TypeScript/JavaScript)', () => {
   });
 });
 
+describe('interfaceHash of arrow functions', () => {
+  it('is the same with and without parentheses around one parameter, and differs with a type', async () => {
+    const bare = await firstChunk('export const f: F = x => x;');
+    const paren = await firstChunk('export const f: F = (x) => x;');
+    const typed = await firstChunk('export const f: F = (x: number) => x;');
+    expect(paren.interfaceHash).toBe(bare.interfaceHash);
+    expect(typed.interfaceHash).not.toBe(bare.interfaceHash);
+  });
+});
+
 describe('hash: pairs that must differ (TypeScript/JavaScript)', () => {
   it.each(DIFFERENT)('%s', async (_rule, a, b, language) => {
     const ca = await firstChunk(a, language);

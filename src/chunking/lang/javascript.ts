@@ -667,8 +667,9 @@ class JsFileAnalyzer {
     const params = ct.childByField(fn, 'parameters');
     const single = ct.childByField(fn, 'parameter');
     out.push('params');
-    if (single !== -1) out.push('param');
-    if (params !== -1) {
+    // `x => ...` and `(x) => ...` have the same signature.
+    if (single !== -1 || (params !== -1 && JS_PROFILE.bareParameter!(ct, params) !== -1)) out.push('param');
+    else if (params !== -1) {
       for (const p of ct.namedChildren(params)) {
         const pt = ct.typeName(p);
         if (COMMENTS.has(pt)) continue;
