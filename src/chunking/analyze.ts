@@ -12,6 +12,7 @@ import {
   type GrammarTables,
   grammarTablesFromSymbols,
 } from './compact-tree.js';
+import { recordDynamicReferences } from './lang/dynamic.js';
 import { loadNativeFlatten, type NativeFlatten } from './native.js';
 import { hashTokens } from './normalize.js';
 import { createByteOffsetMapper, createLineMapper } from './read-source.js';
@@ -30,7 +31,7 @@ import type {
  * Bumped whenever an analyzer's output changes for the same input, so cached analyses in a
  * store are recomputed instead of reused.
  */
-export const ANALYZER_VERSION = 'a2';
+export const ANALYZER_VERSION = 'a3';
 
 /** Deeper syntax trees are refused (reported as a parse error) rather than risk the call stack. */
 export const MAX_NESTING = 1500;
@@ -48,6 +49,8 @@ export interface RawChunk {
   refs: NameRef[];
   selfRefs: string[];
   owner?: string;
+  /** References static analysis cannot follow (lang/dynamic.ts), as source text. */
+  dynamicRefs?: string[];
 }
 
 /** What a language analyzer returns for one file; `chunks[0]` is the module chunk. */
@@ -140,6 +143,7 @@ export class SourceAnalyzer {
       );
     }
     const raw = lang.analyze(ct);
+    recordDynamicReferences(ct, raw, language);
     return finalize(ct, raw, language, bomBytes, fileBytes, reason);
   }
 }
@@ -286,6 +290,7 @@ export function finalize(
       selfRefs: c.selfRefs,
     };
     if (c.owner !== undefined) record.owner = c.owner;
+    if (c.dynamicRefs !== undefined) record.dynamicRefs = c.dynamicRefs;
     chunks[i] = record;
   }
   const segments = partition(starts, ends);

@@ -62,6 +62,12 @@ export interface ChunkRecord {
   selfRefs: string[];
   /** For methods: the name of the owning class (JS/TS/Python) or receiver base type (Go). */
   owner?: string;
+  /**
+   * References static analysis cannot follow, as source text (at most 120 characters each):
+   * `import(x)`, `require(x)`, `eval`, Python `getattr(o, name)` / `importlib.import_module(x)`,
+   * Go `MethodByName` (src/chunking/lang/dynamic.ts). Absent when there are none.
+   */
+  dynamicRefs?: string[];
 }
 
 /** A name bound by an import (ES import, `require`, Python import, Go import). */
