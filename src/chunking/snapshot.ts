@@ -30,6 +30,19 @@ export async function loadSnapshotManifest(
   snapshot: Snapshot,
   overrides: { root?: string; stats?: ManifestStats } = {},
 ): Promise<Manifest> {
+  return (await loadSnapshotDetails(store, snapshot, overrides)).manifest;
+}
+
+/**
+ * The manifest of a stored snapshot (see {@link loadSnapshotManifest}) with the analyses of its
+ * files by path, for callers that need more than the manifest holds (dynamic references).
+ * @throws StoreError when an analysis or graph record the snapshot needs is missing.
+ */
+export async function loadSnapshotDetails(
+  store: ChunkStore,
+  snapshot: Snapshot,
+  overrides: { root?: string; stats?: ManifestStats } = {},
+): Promise<{ manifest: Manifest; analyses: Map<string, FileAnalysis> }> {
   const content = snapshot.content as SnapshotContent;
   const meta = snapshot.meta as SnapshotMeta;
   const indexed = content.files.filter((f) => f.status !== 'skipped');
@@ -37,7 +50,7 @@ export async function loadSnapshotManifest(
     loadAnalyses(store, content.analyzerVersion, indexed),
     loadGraphRecords(store, indexed),
   ]);
-  return buildManifest({
+  const manifest = buildManifest({
     id: snapshot.id,
     parent: snapshot.parent,
     root: overrides.root ?? meta.rootAsGiven,
@@ -47,6 +60,7 @@ export async function loadSnapshotManifest(
     records,
     stats: overrides.stats ?? meta.stats,
   });
+  return { manifest, analyses };
 }
 
 /**

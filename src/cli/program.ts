@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { registerAffectedCommand } from './commands/affected.js';
 import { registerCatCommand } from './commands/cat.js';
 import { registerChunkCommand } from './commands/chunk.js';
 import { registerDepsCommand } from './commands/deps.js';
@@ -60,6 +61,7 @@ export function createProgram(): Command {
     .exitOverride();
   registerChunkCommand(program);
   registerDiffCommand(program);
+  registerAffectedCommand(program);
   registerManifestCommand(program);
   registerLogCommand(program);
   registerShowCommand(program);
