@@ -75,6 +75,7 @@ describe('affected', () => {
   it('reports a reformat without selecting anything, and leaves the working tree as it was', async () => {
     const { repo, git } = await makeRepo();
     const store = path.join(makeTemp(), 'store');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: source text of the fixture
     edit(repo, 'src/greet.ts', 'return `hello ${name}`;', '// says hello\n    return `hello ${name}`');
     await git('add', 'src/greet.ts');
     edit(repo, 'src/area.ts', 'double(w * h)', 'double( w*h )');
@@ -92,6 +93,7 @@ describe('affected', () => {
   it('compares two revisions with --head, and sees a removed function', async () => {
     const { repo, git } = await makeRepo();
     const store = path.join(makeTemp(), 'store');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: source text of the fixture
     edit(repo, 'src/greet.ts', 'return `hello ${name}`;', 'return `hi ${name}`;');
     await git('commit', '-qam', 'greet');
     edit(repo, 'go/lib/lib.go', 'return a * b', 'return a * b * 1');

@@ -11,12 +11,14 @@ describe('dynamic references', () => {
   it('JavaScript/TypeScript: computed import() and require(), eval, new Function', async () => {
     const src = [
       'function f(name) { return import(name); }',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: source text of the fixture
       'function g(name) { return require(`./${name}`); }',
       'function h(code) { eval(code); return new Function("a", code); }',
       "function fine() { return [import('./a'), require('b'), require(`./c`)]; }",
       'const top = import(process.env.X);',
     ].join('\n');
     expect(await dynamicRefs(src, 'typescript', 'f')).toEqual(['import(name)']);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: source text of the fixture
     expect(await dynamicRefs(src, 'javascript', 'g')).toEqual(['require(`./${name}`)']);
     expect(await dynamicRefs(src, 'typescript', 'h')).toEqual(['eval(code)', 'new Function("a", code)']);
     expect(await dynamicRefs(src, 'typescript', 'fine')).toBeUndefined();

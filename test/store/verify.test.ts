@@ -120,7 +120,7 @@ describe('verify', () => {
   it('reports a damaged graph record and one a snapshot names but lacks', async () => {
     const store = await openStore(storePath);
     await store.putFiles([makeEntry(two, [{ hash: 'h-shared', ranges: [rangeOf(two, sharedText)] }])]);
-    const record = '{"chunks":[["",' + JSON.stringify(sha256('closure')) + ',[],[]]]}';
+    const record = `{"chunks":[["",${JSON.stringify(sha256('closure'))},[],[]]]}`;
     const id = await store.writeSnapshot({
       root: '/repo',
       parent: null,
