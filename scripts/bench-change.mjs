@@ -14,7 +14,16 @@
 //    reach the changed file, from the same graph collapsed to files).
 // 4. The wall time of `ccx affected` for such a change against a cold `ccx chunk` of the package.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,7 +72,12 @@ async function versionDiff() {
 // ---------------------------------------------------------------- 3 and 4: ccx affected
 
 function sh(cmd, argv, cwd, env = {}) {
-  return execFileSync(cmd, argv, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync(cmd, argv, {
+    cwd,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 function fetchPackage(spec) {
@@ -80,7 +94,9 @@ function fetchPackage(spec) {
     const pkgJson = JSON.parse(readFileSync(manifestPath, 'utf8'));
     const needed = new Set();
     for (const test of testFiles(pkg)) {
-      for (const [, name] of readFileSync(path.join(pkg, test), 'utf8').matchAll(/require\(['"]([^.'"][^'"]*)['"]\)/g)) {
+      for (const [, name] of readFileSync(path.join(pkg, test), 'utf8').matchAll(
+        /require\(['"]([^.'"][^'"]*)['"]\)/g,
+      )) {
         needed.add(name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0]);
       }
     }
@@ -123,7 +139,8 @@ function coverageOf(repo, test) {
       if (file.startsWith('..') || file.startsWith('node_modules/')) continue;
       for (const fn of script.functions) {
         const top = fn.ranges[0];
-        if (top === undefined || top.count === 0 || fn.functionName === '' && top.startOffset === 0) continue;
+        if (top === undefined || top.count === 0 || (fn.functionName === '' && top.startOffset === 0))
+          continue;
         const list = ran.get(file) ?? [];
         list.push([top.startOffset, top.endOffset]);
         ran.set(file, list);
@@ -146,7 +163,13 @@ function fileClosure(m) {
   const reach = (file) => {
     const seen = new Set([file]);
     const stack = [file];
-    while (stack.length > 0) for (const n of direct.get(stack.pop()) ?? []) if (!seen.has(n)) seen.add(n), stack.push(n);
+    while (stack.length > 0) {
+      for (const n of direct.get(stack.pop()) ?? []) {
+        if (seen.has(n)) continue;
+        seen.add(n);
+        stack.push(n);
+      }
+    }
     return seen;
   };
   return reach;
@@ -171,7 +194,8 @@ async function selection(spec, budget) {
   const repo = path.join(scratch, spec.replace(/[/@]/g, '_'));
   cpSync(fetchPackage(spec), repo, { recursive: true });
   writeFileSync(path.join(repo, '.gitignore'), 'node_modules/\n.ccx/\n');
-  const git = (...a) => sh('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.com', ...a], repo);
+  const git = (...a) =>
+    sh('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.com', ...a], repo);
   git('init', '-q');
   git('add', '-A');
   git('commit', '-qm', 'package as published');
@@ -190,7 +214,8 @@ async function selection(spec, budget) {
   const m = await loadManifest({ store });
   const reach = fileClosure(m);
   const candidates = m.chunks.filter(
-    (c) => ['function', 'method', 'variable'].includes(c.kind) && !isTest(c.file) && !c.file.startsWith('test/'),
+    (c) =>
+      ['function', 'method', 'variable'].includes(c.kind) && !isTest(c.file) && !c.file.startsWith('test/'),
   );
   const chosen = sample(candidates, budget);
   const rows = [];
@@ -254,7 +279,9 @@ for (const spec of packages) selections.push(await selection(spec, perPackage));
 
 const fmt = (n, d = 1) => n.toFixed(d);
 const summary = (s) =>
-  ['added', 'removed', 'modified', 'renamed', 'moved', 'reformatted', 'unchanged'].map((k) => s[k]).join(' / ');
+  ['added', 'removed', 'modified', 'renamed', 'moved', 'reformatted', 'unchanged']
+    .map((k) => s[k])
+    .join(' / ');
 const lines = [
   `Measured by \`npm run bench:change\` (scripts/bench-change.mjs) on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}.`,
   '',
@@ -269,7 +296,10 @@ const lines = [
   '',
   `**Consecutive versions**: rxjs 7.8.0 -> 7.8.1 (src): ${summary(versions.result.summary)} (added / removed / modified / renamed / moved / reformatted / unchanged). Changes other than reformatting:`,
   '',
-  ...versions.sample.map((c) => `- ${c.kind} \`${c.to ?? c.from}\`${c.from !== null && c.to !== null && c.from !== c.to ? ` (was \`${c.from}\`)` : ''}${c.interfaceChanged ? ', interface changed' : ''}`),
+  ...versions.sample.map(
+    (c) =>
+      `- ${c.kind} \`${c.to ?? c.from}\`${c.from !== null && c.to !== null && c.from !== c.to ? ` (was \`${c.from}\`)` : ''}${c.interfaceChanged ? ', interface changed' : ''}`,
+  ),
   '',
   '**Test selection** (one function changed at a time; truth from V8 coverage of each test file):',
   '',
