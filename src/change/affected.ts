@@ -10,7 +10,7 @@ import type { FileAnalysis } from '../chunking/types.js';
 import { NotFoundError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
 import { type ChunkStore, openStore } from '../store/store.js';
-import { checkoutRevision, findWorkTree } from './revision.js';
+import { chunkRevision, findWorkTree } from './revision.js';
 
 /** Test files when `--tests` is not given (globs over paths relative to DIR). */
 export const DEFAULT_TEST_GLOBS: readonly string[] = [
@@ -86,28 +86,6 @@ export async function affected(options: AffectedOptions): Promise<AffectedResult
     return await affectedBetween(store, base, head, options);
   } finally {
     await store.close();
-  }
-}
-
-async function chunkRevision(
-  dir: string,
-  revision: string,
-  storePath: string,
-  wait: boolean | number | undefined,
-): Promise<string> {
-  const checkout = await checkoutRevision(dir, revision);
-  try {
-    const result = await chunk({
-      root: checkout.root,
-      store: storePath,
-      recordAs: checkout.recordAs,
-      gitHistory: { dir: checkout.historyDir, commit: checkout.commit },
-      manifest: false,
-      wait,
-    });
-    return result.snapshot;
-  } finally {
-    await checkout.dispose();
   }
 }
 

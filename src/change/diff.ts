@@ -10,7 +10,7 @@ import { NotFoundError, UsageError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
 import { splitFile } from '../store/file-record.js';
 import { type ChunkStore, openStore } from '../store/store.js';
-import { checkoutRevision } from './revision.js';
+import { chunkRevision } from './revision.js';
 
 /** How a chunk changed between two snapshots. */
 export type ChangeKind = 'added' | 'removed' | 'modified' | 'renamed' | 'moved' | 'reformatted' | 'unchanged';
@@ -195,9 +195,8 @@ export async function resolveSide(
       await store.close();
     }
   }
-  let checkout: Awaited<ReturnType<typeof checkoutRevision>>;
   try {
-    checkout = await checkoutRevision(dir, spec);
+    return await chunkRevision(dir, spec, storePath, wait);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     throw new UsageError(
@@ -207,20 +206,6 @@ export async function resolveSide(
         cause: error,
       },
     );
-  }
-  try {
-    return (
-      await chunk({
-        root: checkout.root,
-        store: storePath,
-        recordAs: checkout.recordAs,
-        gitHistory: { dir: checkout.historyDir, commit: checkout.commit },
-        manifest: false,
-        wait,
-      })
-    ).snapshot;
-  } finally {
-    await checkout.dispose();
   }
 }
 

@@ -6,6 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { chunk } from '../chunking/chunk.js';
 import { UsageError } from '../errors.js';
 
 /** A revision checked out for reading. */
@@ -99,5 +100,33 @@ export async function checkoutRevision(dir: string, revision: string): Promise<R
   } catch (error) {
     await dispose();
     throw error;
+  }
+}
+
+/**
+ * Checks out `revision` of the repository holding `dir`, chunks it into the store (recorded as
+ * `git:<top>@<commit>`, file history read at that commit) and removes the checkout.
+ * @returns the snapshot id.
+ * @throws UsageError when `dir` is not in a work tree or `revision` names no commit.
+ */
+export async function chunkRevision(
+  dir: string,
+  revision: string,
+  storePath: string,
+  wait: boolean | number | undefined,
+): Promise<string> {
+  const checkout = await checkoutRevision(dir, revision);
+  try {
+    const result = await chunk({
+      root: checkout.root,
+      store: storePath,
+      recordAs: checkout.recordAs,
+      gitHistory: { dir: checkout.historyDir, commit: checkout.commit },
+      manifest: false,
+      wait,
+    });
+    return result.snapshot;
+  } finally {
+    await checkout.dispose();
   }
 }

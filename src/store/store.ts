@@ -262,14 +262,19 @@ export class ChunkStore {
    * @throws StoreError when a stored analysis is not valid JSON.
    */
   async getAnalyses(keys: string[]): Promise<(FileAnalysis | undefined)[]> {
+    return (await this.#getJsonMany('a:', keys, 'analysis')) as (FileAnalysis | undefined)[];
+  }
+
+  /** Parsed JSON values of `prefix + key` for each key (undefined where absent), in order. */
+  async #getJsonMany(prefix: string, keys: string[], what: string): Promise<unknown[]> {
     if (keys.length === 0) return [];
-    const values = await this.#db.getMany(keys.map((key) => `a:${key}`));
+    const values = await this.#db.getMany(keys.map((key) => `${prefix}${key}`));
     return values.map((value, i) => {
       if (value === undefined) return undefined;
       try {
-        return JSON.parse(value.toString('utf8')) as FileAnalysis;
+        return JSON.parse(value.toString('utf8')) as unknown;
       } catch (cause) {
-        throw this.#corrupt(`the analysis ${keys[i]} is not valid JSON`, cause);
+        throw this.#corrupt(`the ${what} ${keys[i]} is not valid JSON`, cause);
       }
     });
   }
@@ -495,16 +500,7 @@ export class ChunkStore {
    * @throws StoreError when a record is not valid JSON.
    */
   async getGraphRecords(shas: string[]): Promise<unknown[]> {
-    if (shas.length === 0) return [];
-    const values = await this.#db.getMany(shas.map((sha) => `g:${sha}`));
-    return values.map((value, i) => {
-      if (value === undefined) return undefined;
-      try {
-        return JSON.parse(value.toString('utf8')) as unknown;
-      } catch (cause) {
-        throw this.#corrupt(`the graph record ${shas[i]} is not valid JSON`, cause);
-      }
-    });
+    return this.#getJsonMany('g:', shas, 'graph record');
   }
 
   /** The link index kept beside a snapshot (key `sl:<id>`), or undefined when absent or unreadable. */
