@@ -13,6 +13,8 @@
 //    with the truth (misses) and with a file-level baseline (test files whose transitive imports
 //    reach the changed file, from the same graph collapsed to files).
 // 4. The wall time of `ccx affected` for such a change against a cold `ccx chunk` of the package.
+// 5. `--precise`: edges the TypeScript checker adds to the name-based graph of rxjs and trpc, and
+//    its time and memory (scripts/precise-edges.mjs, one process per corpus).
 import { execFileSync } from 'node:child_process';
 import {
   cpSync,
@@ -273,6 +275,18 @@ for (const [corpus, style] of [
 }
 log('rxjs 7.8.0 -> 7.8.1');
 const versions = await versionDiff();
+const precise = [];
+for (const corpus of ['rxjs', 'trpc']) {
+  log(`precise edges: ${corpus}`);
+  const out = execFileSync(
+    process.execPath,
+    [path.join(root, 'scripts', 'precise-edges.mjs'), fetchCorpus(corpus)],
+    {
+      encoding: 'utf8',
+    },
+  );
+  precise.push({ corpus, ...JSON.parse(out) });
+}
 const perPackage = Math.ceil(mutations / packages.length);
 const selections = [];
 for (const spec of packages) selections.push(await selection(spec, perPackage));
@@ -310,6 +324,15 @@ const lines = [
       `| ${s.spec} | ${s.tests} | ${s.mutations} | ${s.misses} | ${fmt(s.meanTruth)} | ${fmt(s.meanSelected)} | ${fmt(s.meanBaseline)} | ${Math.round(s.affectedMs)} | ${Math.round(s.coldMs)} |`,
   ),
   ...selections.flatMap((s) => s.missed.map((m) => `- missed in ${s.spec}: ${m}`)),
+  '',
+  '**`--precise`** (edges between chunks of TypeScript files; the checker run in its own process):',
+  '',
+  '| corpus | TS files | ts-morph projects | name-based edges | checker edges | checker edges the names miss | checker ms | peak RSS MiB before / after |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ...precise.map(
+    (p) =>
+      `| ${p.corpus} | ${p.files} | ${p.projects} | ${p.nameEdges} | ${p.checkerEdges} | ${p.added} (+${Math.round((100 * p.added) / p.nameEdges)}%) | ${p.ms} | ${p.rssBeforeMiB} / ${p.rssMiB} |`,
+  ),
 ];
 const table = lines.join('\n');
 process.stdout.write(`${table}\n`);

@@ -10,7 +10,7 @@ import type { FileAnalysis } from '../chunking/types.js';
 import { NotFoundError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
 import { type ChunkStore, openStore } from '../store/store.js';
-import { chunkRevision, findWorkTree } from './revision.js';
+import { checkoutRevision, chunkRevision, findWorkTree } from './revision.js';
 
 /** Test files when `--tests` is not given (globs over paths relative to DIR). */
 export const DEFAULT_TEST_GLOBS: readonly string[] = [
@@ -34,6 +34,11 @@ export interface AffectedOptions {
   tests?: readonly string[];
   /** Also select every test file that holds, or depends on, a reference static analysis cannot follow. */
   conservative?: boolean;
+  /**
+   * Add the edges the TypeScript type checker finds (member calls, type references, re-exports;
+   * change/precise.ts) to the head's graph before walking it.
+   */
+  precise?: boolean;
   /** Store directory; default `DIR/.ccx`, or `CCX_STORE`. */
   store?: string;
   /** Wait for a store held by another process (true, or milliseconds). */
@@ -83,7 +88,14 @@ export async function affected(options: AffectedOptions): Promise<AffectedResult
       : await chunkRevision(dir, options.head, storePath, wait);
   const store = await openStore(storePath, { create: false, wait: wait ?? false });
   try {
-    return await affectedBetween(store, base, head, options);
+    if (options.precise !== true) return await affectedBetween(store, base, head, options);
+    // The checker reads the head's files from disk: the working tree, or a checkout of --head.
+    const checkout = options.head === undefined ? undefined : await checkoutRevision(dir, options.head);
+    try {
+      return await affectedBetween(store, base, head, { ...options, headRoot: checkout?.root ?? dir });
+    } finally {
+      await checkout?.dispose();
+    }
   } finally {
     await store.close();
   }
@@ -94,7 +106,7 @@ export async function affectedBetween(
   store: ChunkStore,
   baseId: string,
   headId: string,
-  options: Pick<AffectedOptions, 'tests' | 'conservative'> = {},
+  options: Pick<AffectedOptions, 'tests' | 'conservative' | 'precise'> & { headRoot?: string } = {},
 ): Promise<AffectedResult> {
   const [base, head] = await Promise.all([load(store, baseId), load(store, headId)]);
   const baseChunks = new Map(base.manifest.chunks.map((c) => [c.id, c]));
@@ -111,6 +123,14 @@ export async function affectedBetween(
 
   // Reverse graphs: dependents of each chunk in the head, and in the base (for removed chunks).
   const dependents = reverseGraph(head.manifest);
+  if (options.precise === true && options.headRoot !== undefined) {
+    const { findPreciseEdges } = await import('./precise.js');
+    for (const [from, to] of (await findPreciseEdges(options.headRoot, head.manifest)).edges) {
+      const list = dependents.get(to);
+      if (list === undefined) dependents.set(to, [from]);
+      else list.push(from);
+    }
+  }
   const baseDependents = reverseGraph(base.manifest);
   const reached = new Set<string>();
   const queue: string[] = [];

@@ -43,12 +43,18 @@ describe('ccx --help and --version', () => {
     }
   });
 
-  it('loads no native module (tree-sitter, LevelDB) to print help', async () => {
+  it('loads no native module (tree-sitter, LevelDB) nor the type checker to print help', async () => {
     const script = `
       const { createProgram } = await import(${JSON.stringify(path.join(REPO_ROOT, 'dist/cli/program.js'))});
       createProgram().helpInformation();
       const maps = (await import('node:fs')).readFileSync('/proc/self/maps', 'utf8');
-      console.log(JSON.stringify({ treeSitter: /tree.sitter/i.test(maps), level: /classic.level/i.test(maps) }));
+      const { createRequire } = await import('node:module');
+      const loaded = Object.keys(createRequire(import.meta.url).cache);
+      console.log(JSON.stringify({
+        treeSitter: /tree.sitter/i.test(maps),
+        level: /classic.level/i.test(maps),
+        checker: loaded.some((p) => /node_modules[\\/](ts-morph|@ts-morph|typescript|picomatch)[\\/]/.test(p)),
+      }));
     `;
     const out = await new Promise<string>((resolve, reject) => {
       const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT });
@@ -57,7 +63,7 @@ describe('ccx --help and --version', () => {
       child.on('error', reject);
       child.on('close', () => resolve(text));
     });
-    expect(JSON.parse(out)).toEqual({ treeSitter: false, level: false });
+    expect(JSON.parse(out)).toEqual({ treeSitter: false, level: false, checker: false });
   });
 
   it('exits 2 with usage help on an unknown command or a bad option value', async () => {

@@ -10,6 +10,7 @@ interface AffectedCliOptions {
   json?: boolean;
   failIfAffected?: boolean;
   conservative?: boolean;
+  precise?: boolean;
   store?: string;
   wait?: number | true;
 }
@@ -36,6 +37,11 @@ export function registerAffectedCommand(program: Command): void {
       '--conservative',
       'also select every test file that holds or reaches a reference static analysis cannot follow',
     )
+    .option(
+      '--precise',
+      'TypeScript: add the edges the type checker finds (member calls on class instances, type\n' +
+        'references, re-exports), one ts-morph project per tsconfig.json',
+    )
     .addOption(storeOption('DIR/.ccx'))
     .addOption(waitOption())
     .action(async (dir: string, opts: AffectedCliOptions) => {
@@ -46,6 +52,7 @@ export function registerAffectedCommand(program: Command): void {
         head: opts.head,
         tests: opts.tests,
         conservative: opts.conservative === true,
+        precise: opts.precise === true,
         store: opts.store,
         wait: opts.wait ?? false,
       });
