@@ -20,6 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <tree_sitter/api.h>
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/resource.h>
+#endif
 
 #define COLUMNS 8
 #define HEADER 4
@@ -193,12 +196,49 @@ static napi_value symbols(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * childrenUsage(): getrusage(RUSAGE_CHILDREN) -- CPU time of every child process this process
+ * has waited for (and of their waited-for descendants), and the largest maximum RSS among them
+ * (getrusage(2)). `ccx run` reads it before and after the command. { userMs, systemMs, maxRssKb },
+ * or null where the platform has no getrusage.
+ */
+static napi_value children_usage(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+#if defined(__unix__) || defined(__APPLE__)
+  struct rusage usage;
+  if (getrusage(RUSAGE_CHILDREN, &usage) != 0) {
+    CHECK(napi_get_null(env, &result));
+    return result;
+  }
+  double user_ms = (double)usage.ru_utime.tv_sec * 1000.0 + (double)usage.ru_utime.tv_usec / 1000.0;
+  double system_ms = (double)usage.ru_stime.tv_sec * 1000.0 + (double)usage.ru_stime.tv_usec / 1000.0;
+#if defined(__APPLE__)
+  double max_rss_kb = (double)usage.ru_maxrss / 1024.0; /* bytes on macOS */
+#else
+  double max_rss_kb = (double)usage.ru_maxrss; /* kilobytes on Linux */
+#endif
+  napi_value user, sys, rss;
+  CHECK(napi_create_object(env, &result));
+  CHECK(napi_create_double(env, user_ms, &user));
+  CHECK(napi_create_double(env, system_ms, &sys));
+  CHECK(napi_create_double(env, max_rss_kb, &rss));
+  CHECK(napi_set_named_property(env, result, "userMs", user));
+  CHECK(napi_set_named_property(env, result, "systemMs", sys));
+  CHECK(napi_set_named_property(env, result, "maxRssKb", rss));
+#else
+  CHECK(napi_get_null(env, &result));
+#endif
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"flatten", NULL, flatten, NULL, NULL, NULL, napi_default, NULL},
       {"symbols", NULL, symbols, NULL, NULL, NULL, napi_default, NULL},
+      {"childrenUsage", NULL, children_usage, NULL, NULL, NULL, napi_default, NULL},
   };
-  if (napi_define_properties(env, exports, 2, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, 3, props) != napi_ok) return NULL;
   return exports;
 }
 

@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Manifest, ManifestChunk } from '../manifest.js';
+import { utf16ToUtf8Offsets } from '../util/offsets.js';
 
 /** Edges the checker found, and what finding them cost. */
 export interface PreciseEdges {
@@ -57,27 +58,6 @@ function projectFor(morph: TsMorph, tsconfig: string | undefined): import('ts-mo
   return project;
 }
 
-/** Maps UTF-16 offsets of a text to UTF-8 byte offsets. */
-function byteOffsets(text: string): (offset: number) => number {
-  if (Buffer.byteLength(text) === text.length) return (offset) => offset;
-  const bytes = new Int32Array(text.length + 1);
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    const width =
-      code < 0x80
-        ? 1
-        : code < 0x800
-          ? 2
-          : code >= 0xd800 && code < 0xdc00
-            ? 4
-            : code >= 0xdc00 && code < 0xe000
-              ? 0
-              : 3;
-    bytes[i + 1] = bytes[i]! + width;
-  }
-  return (offset) => bytes[Math.min(offset, text.length)]!;
-}
-
 /** The innermost chunk of a file holding a byte offset (chunks of a file nest). */
 function innermost(chunks: readonly ManifestChunk[], byte: number): ManifestChunk | undefined {
   let best: ManifestChunk | undefined;
@@ -125,7 +105,7 @@ export async function findPreciseEdges(root: string, manifest: Manifest): Promis
   const toByte = (rel: string, source: import('ts-morph').SourceFile) => {
     let map = offsetsOf.get(rel);
     if (map === undefined) {
-      map = byteOffsets(source.getFullText());
+      map = utf16ToUtf8Offsets(source.getFullText());
       offsetsOf.set(rel, map);
     }
     return map;

@@ -12,6 +12,12 @@ export interface NativeFlatten {
   flatten(language: unknown, text: string): ArrayBuffer;
   /** Symbol names, whether each is named, and field names, indexed by id. */
   symbols(language: unknown): { names: string[]; named: boolean[]; fields: string[] };
+  /**
+   * getrusage(RUSAGE_CHILDREN): CPU milliseconds of the waited-for child processes (and their
+   * waited-for descendants) and the largest maximum RSS among them in KiB; null where unsupported.
+   * Absent in an addon built by an older ccx.
+   */
+  childrenUsage?(): { userMs: number; systemMs: number; maxRssKb: number } | null;
 }
 
 let loaded: NativeFlatten | null | undefined;
