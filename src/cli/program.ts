@@ -9,8 +9,10 @@ import { registerCatCommand } from './commands/cat.js';
 import { registerChunkCommand } from './commands/chunk.js';
 import { registerDepsCommand } from './commands/deps.js';
 import { registerDiffCommand } from './commands/diff.js';
+import { registerHistoryCommand } from './commands/history.js';
 import { registerLogCommand } from './commands/log.js';
 import { registerManifestCommand } from './commands/manifest.js';
+import { registerRunCommand } from './commands/run.js';
 import { registerShowCommand } from './commands/show.js';
 import { registerVerifyCommand } from './commands/verify.js';
 
@@ -62,6 +64,8 @@ export function createProgram(): Command {
   registerChunkCommand(program);
   registerDiffCommand(program);
   registerAffectedCommand(program);
+  registerRunCommand(program);
+  registerHistoryCommand(program);
   registerManifestCommand(program);
   registerLogCommand(program);
   registerShowCommand(program);

@@ -18,6 +18,7 @@
  * | `sg:<id>`        | sha256 of each graph record the content names, 32 raw bytes each               |
  * | `sl:<id>`        | the snapshot's link index JSON (what incremental linking reuses; not in the id) |
  * | `g:<sha256>`     | a graph record: canonical JSON whose sha256 is the key (one file's chunk links) |
+ * | `x:<id>`         | an execution record JSON (shared/spec/execution-record.schema.json)            |
  * | `h:<root>`       | the head snapshot id of a root (the absolute path string given), UTF-8         |
  *
  * A snapshot id is the sha256 (hex) of the canonical JSON (src/store/canonical-json.ts) of
@@ -503,6 +504,43 @@ export class ChunkStore {
     return this.#getJsonMany('g:', shas, 'graph record');
   }
 
+  /**
+   * Stores execution records (key `x:<id>`) in one batch. A record whose id is stored already
+   * with the same content is left as it is.
+   * @returns the ids stored already with other content (not written); empty when all went in.
+   */
+  async putRecords(records: Array<{ id: string }>): Promise<string[]> {
+    return this.#exclusive(async () => {
+      const existing = await this.#db.getMany(records.map((r) => `x:${r.id}`));
+      const conflicts: string[] = [];
+      const ops: BatchOp[] = [];
+      records.forEach((record, i) => {
+        const value = Buffer.from(canonicalJson(record), 'utf8');
+        const before = existing[i];
+        if (before === undefined) ops.push({ type: 'put', key: `x:${record.id}`, value });
+        else if (!before.equals(value)) conflicts.push(record.id);
+      });
+      if (ops.length > 0) await this.#db.batch(ops, { sync: true });
+      return conflicts;
+    });
+  }
+
+  /**
+   * Execution records in id order (ccx's ids sort by start time), parsed.
+   * @throws StoreError when a record is not valid JSON.
+   */
+  async listRecords(): Promise<unknown[]> {
+    const out: unknown[] = [];
+    for await (const [key, value] of this.#db.iterator(prefixRange('x:'))) {
+      try {
+        out.push(JSON.parse(value.toString('utf8')));
+      } catch (cause) {
+        throw this.#corrupt(`the execution record ${key.slice(2)} is not valid JSON`, cause);
+      }
+    }
+    return out;
+  }
+
   /** The link index kept beside a snapshot (key `sl:<id>`), or undefined when absent or unreadable. */
   async getLinkIndex(id: string): Promise<unknown> {
     const value = await this.#db.get(`sl:${id}`);
@@ -715,6 +753,20 @@ export class ChunkStore {
         },
       ],
       [
+        'execution records',
+        async () => {
+          for await (const [key, value] of db.iterator(prefixRange('x:'))) {
+            try {
+              const record = JSON.parse(value.toString('utf8')) as { id?: unknown };
+              if (record.id !== key.slice(2))
+                report(`execution record ${key.slice(2)} holds the id ${String(record.id)}`);
+            } catch {
+              report(`execution record ${key.slice(2)} is not valid JSON`);
+            }
+          }
+        },
+      ],
+      [
         'graph records',
         async () => {
           for await (const [key, value] of db.iterator(prefixRange('g:'))) {
@@ -797,7 +849,7 @@ export class ChunkStore {
         'keys',
         async () => {
           for await (const key of db.keys()) {
-            if (key !== VERSION_KEY && !/^(b|f|a|c|g|s|sf|sc|sg|sl|h|i):./.test(key)) {
+            if (key !== VERSION_KEY && !/^(b|f|a|c|g|s|sf|sc|sg|sl|h|i|x):./.test(key)) {
               report(`unexpected key ${JSON.stringify(key.slice(0, 80))}`);
             }
           }
