@@ -35,6 +35,7 @@ import { chunk } from '../dist/chunking/chunk.js';
 import { manifest as loadManifest } from '../dist/chunking/queries.js';
 import { fetchCorpus } from './fetch-corpus.mjs';
 import { reformatTree } from './reformat.mjs';
+import { fetchPackage, testFiles } from './test-packages.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -80,43 +81,6 @@ function sh(cmd, argv, cwd, env = {}) {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-}
-
-function fetchPackage(spec) {
-  const dir = path.join(root, '.cache', 'affected', spec.replace(/[/@]/g, '_'));
-  const pkg = path.join(dir, 'package');
-  if (!existsSync(path.join(pkg, 'node_modules'))) {
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    const tgz = sh('npm', ['pack', spec, '--silent'], dir).trim().split('\n').pop();
-    sh('tar', ['xzf', tgz], dir);
-    // Only the dev dependencies the tests require: the rest (linters, bundlers) may come from
-    // git hosts this machine cannot reach.
-    const manifestPath = path.join(pkg, 'package.json');
-    const pkgJson = JSON.parse(readFileSync(manifestPath, 'utf8'));
-    const needed = new Set();
-    for (const test of testFiles(pkg)) {
-      for (const [, name] of readFileSync(path.join(pkg, test), 'utf8').matchAll(
-        /require\(['"]([^.'"][^'"]*)['"]\)/g,
-      )) {
-        needed.add(name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0]);
-      }
-    }
-    pkgJson.devDependencies = Object.fromEntries(
-      Object.entries(pkgJson.devDependencies ?? {}).filter(([name]) => needed.has(name)),
-    );
-    writeFileSync(manifestPath, `${JSON.stringify(pkgJson, null, 2)}\n`);
-    sh('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], pkg);
-  }
-  return pkg;
-}
-
-/** Test files the package's own test script runs: its top-level test/*.js. */
-function testFiles(repo) {
-  return readdirSync(path.join(repo, 'test'))
-    .filter((f) => f.endsWith('.js'))
-    .map((f) => `test/${f}`)
-    .sort();
 }
 
 /** Per test file, the functions it executes: `file -> [start, end][]` (V8 block coverage, count > 0). */

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { StoreError } from '../errors.js';
 import { HASH_VERSION, type Manifest, type ManifestStats } from '../manifest.js';
 import { canonicalJson } from '../store/canonical-json.js';
+import { resolveStorePath } from '../store/location.js';
 import { type ChunkStore, computeSnapshotId, openStore, type PutFileEntry } from '../store/store.js';
 import { gitFileInfo } from '../util/git.js';
 import { ANALYZER_VERSION } from './analyze.js';
@@ -100,10 +101,7 @@ export interface ChunkResult {
   linking: { mode: 'unchanged' | 'full' | 'incremental'; resolvedFiles: number; hashedChunks: number };
 }
 
-/** Resolves the store path for a root: `--store`, then `CCX_STORE`, then `<root>/.ccx`. */
-export function resolveStorePath(root: string, store: string | undefined): string {
-  return path.resolve(store ?? process.env.CCX_STORE ?? path.join(root, '.ccx'));
-}
+export { resolveStorePath };
 
 interface FileWork {
   file: SnapshotFile;

@@ -3,7 +3,7 @@
  * is rebuilt from it plus the per-file analyses the store keeps by content.
  */
 import { StoreError } from '../errors.js';
-import { chunkId } from '../graph/resolve.js';
+import { chunkId } from '../graph/repo-index.js';
 import {
   type FileStatus,
   HASH_VERSION,

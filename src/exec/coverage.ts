@@ -7,38 +7,45 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Manifest, ManifestChunk } from '../manifest.js';
 import { utf16ToUtf8Offsets } from '../util/offsets.js';
 
-/** The chunks of a snapshot by file, and which files still hold the snapshot's bytes. */
+/** A chunk's range as the locator needs it. */
+interface ChunkRange {
+  id: string;
+  startByte: number;
+  endByte: number;
+  startLine: number;
+  endLine: number;
+}
+
+/**
+ * Collects what a run executed, by file and position, then maps it to chunks of a snapshot,
+ * loading the analyses of the files the run touched only (a run that used 5 files of a
+ * 2,000-file tree reads 5 analyses).
+ */
 export class ChunkLocator {
-  readonly #chunks = new Map<string, ManifestChunk[]>();
-  readonly #sha = new Map<string, string>();
   readonly #current = new Map<string, boolean>();
+  readonly #modules = new Set<string>();
+  readonly #bytes = new Map<string, number[]>();
+  readonly #lines = new Map<string, number[]>();
   /** Files the run used whose bytes differ from the snapshot's (their chunks are not recorded). */
   readonly changedFiles = new Set<string>();
 
+  /** @param files snapshot path -> sha256 of every indexed file of the snapshot. */
   constructor(
     readonly root: string,
-    manifest: Manifest,
-  ) {
-    for (const f of manifest.files) if (f.status !== 'skipped') this.#sha.set(f.path, f.sha256);
-    for (const c of manifest.chunks) {
-      const list = this.#chunks.get(c.file);
-      if (list === undefined) this.#chunks.set(c.file, [c]);
-      else list.push(c);
-    }
-  }
+    private readonly files: ReadonlyMap<string, string>,
+  ) {}
 
   /** The snapshot path of an absolute file path, when the snapshot indexed it and its bytes still match. */
   fileOf(absolute: string): string | undefined {
     const rel = path.relative(this.root, absolute).split(path.sep).join('/');
-    if (rel.startsWith('../') || rel === '..' || path.isAbsolute(rel) || !this.#sha.has(rel))
+    if (rel.startsWith('../') || rel === '..' || path.isAbsolute(rel) || !this.files.has(rel))
       return undefined;
     let current = this.#current.get(rel);
     if (current === undefined) {
       try {
-        current = createHash('sha256').update(readFileSync(absolute)).digest('hex') === this.#sha.get(rel);
+        current = createHash('sha256').update(readFileSync(absolute)).digest('hex') === this.files.get(rel);
       } catch {
         current = false;
       }
@@ -48,30 +55,71 @@ export class ChunkLocator {
     return current ? rel : undefined;
   }
 
-  /** The module chunk of a file (its id is the path). */
-  moduleChunk(file: string): string {
-    return file;
+  /** The file was loaded: its module chunk ran. */
+  addModule(file: string): void {
+    this.#modules.add(file);
   }
 
-  /** The innermost chunk of `file` holding the byte offset; chunks of a file nest. */
-  atByte(file: string, byte: number): string | undefined {
-    let best: ManifestChunk | undefined;
-    for (const c of this.#chunks.get(file) ?? []) {
-      if (c.startByte <= byte && byte < c.endByte && (best === undefined || c.startByte >= best.startByte))
-        best = c;
-    }
-    return best?.id;
+  /** Code starting at this UTF-8 byte offset of the file ran. */
+  addByte(file: string, byte: number): void {
+    push(this.#bytes, file, byte);
   }
 
-  /** The innermost chunk of `file` holding a 1-based line. */
-  atLine(file: string, line: number): string | undefined {
-    let best: ManifestChunk | undefined;
-    for (const c of this.#chunks.get(file) ?? []) {
-      if (c.startLine <= line && line <= c.endLine && (best === undefined || c.startLine >= best.startLine))
-        best = c;
-    }
-    return best?.id;
+  /** A code object starting at this 1-based line of the file ran. */
+  addLine(file: string, line: number): void {
+    push(this.#lines, file, line);
   }
+
+  /**
+   * The ids of the chunks that ran, sorted: the module chunk of every file loaded, and the
+   * innermost chunk holding each position.
+   */
+  async chunks(load: (files: string[]) => Promise<Map<string, FileChunkRanges>>): Promise<string[]> {
+    const touched = [...new Set([...this.#modules, ...this.#bytes.keys(), ...this.#lines.keys()])].sort();
+    const ranges = await load(touched);
+    const out = new Set<string>(this.#modules);
+    const innermost = (
+      list: ChunkRange[],
+      inside: (c: ChunkRange) => boolean,
+      start: (c: ChunkRange) => number,
+    ) => {
+      let best: ChunkRange | undefined;
+      for (const c of list) if (inside(c) && (best === undefined || start(c) >= start(best))) best = c;
+      return best?.id;
+    };
+    for (const [file, bytes] of this.#bytes) {
+      const list = ranges.get(file) ?? [];
+      for (const b of bytes) {
+        const id = innermost(
+          list,
+          (c) => c.startByte <= b && b < c.endByte,
+          (c) => c.startByte,
+        );
+        if (id !== undefined) out.add(id);
+      }
+    }
+    for (const [file, lines] of this.#lines) {
+      const list = ranges.get(file) ?? [];
+      for (const l of lines) {
+        const id = innermost(
+          list,
+          (c) => c.startLine <= l && l <= c.endLine,
+          (c) => c.startLine,
+        );
+        if (id !== undefined) out.add(id);
+      }
+    }
+    return [...out].sort();
+  }
+}
+
+/** Chunk ranges of one file, as {@link ChunkLocator.chunks} loads them. */
+export type FileChunkRanges = ChunkRange[];
+
+function push(map: Map<string, number[]>, key: string, value: number): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
 }
 
 interface V8Coverage {
@@ -85,11 +133,11 @@ interface V8Coverage {
 }
 
 /**
- * Chunks executed according to the V8 coverage files in `dir` (one per Node.js process): for
+ * Records in `locator` what the V8 coverage files in `dir` (one per Node.js process): for
  * every file of the snapshot that was loaded, its module chunk; for every function that ran
  * (count > 0), the innermost chunk holding its start. Returns how many processes reported.
  */
-export function chunksFromNodeCoverage(dir: string, locator: ChunkLocator, out: Set<string>): number {
+export function chunksFromNodeCoverage(dir: string, locator: ChunkLocator): number {
   if (!existsSync(dir)) return 0;
   let processes = 0;
   for (const name of readdirSync(dir)) {
@@ -106,15 +154,14 @@ export function chunksFromNodeCoverage(dir: string, locator: ChunkLocator, out: 
       const absolute = fileURLToPath(script.url);
       const file = locator.fileOf(absolute);
       if (file === undefined) continue;
-      out.add(locator.moduleChunk(file));
+      locator.addModule(file);
       let toByte: ((offset: number) => number) | undefined;
       for (const fn of script.functions) {
         const top = fn.ranges[0];
         if (top === undefined || top.count === 0) continue;
         if (top.startOffset === 0 && fn.functionName === '') continue; // the module itself
         toByte ??= utf16ToUtf8Offsets(readFileSync(absolute, 'utf8'));
-        const id = locator.atByte(file, toByte(top.startOffset));
-        if (id !== undefined) out.add(id);
+        locator.addByte(file, toByte(top.startOffset));
       }
     }
   }
@@ -122,11 +169,11 @@ export function chunksFromNodeCoverage(dir: string, locator: ChunkLocator, out: 
 }
 
 /**
- * Chunks executed according to the Python tracer's files in `dir` (one per process, lines of
+ * Records in `locator` what the Python tracer's files in `dir` (one per process, lines of
  * `path<TAB>first line<TAB>name`): the module chunk of every file entered, and the innermost
  * chunk holding each code object's first line. Returns how many processes reported.
  */
-export function chunksFromPythonTraces(dir: string, locator: ChunkLocator, out: Set<string>): number {
+export function chunksFromPythonTraces(dir: string, locator: ChunkLocator): number {
   if (!existsSync(dir)) return 0;
   let processes = 0;
   for (const name of readdirSync(dir)) {
@@ -137,11 +184,10 @@ export function chunksFromPythonTraces(dir: string, locator: ChunkLocator, out: 
       if (absolute === undefined || first === undefined || codeName === undefined) continue;
       const file = locator.fileOf(absolute);
       if (file === undefined) continue;
-      out.add(locator.moduleChunk(file));
+      locator.addModule(file);
       if (codeName === '<module>') continue;
       // A decorated definition's code object starts at its `def` line, inside the chunk.
-      const id = locator.atLine(file, Number(first));
-      if (id !== undefined) out.add(id);
+      locator.addLine(file, Number(first));
     }
   }
   return processes;

@@ -8,13 +8,19 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import path from 'node:path';
-import { resolveStorePath } from '../chunking/chunk.js';
 import { loadNativeFlatten } from '../chunking/native.js';
-import { loadSnapshotManifest } from '../chunking/snapshot.js';
+import { loadAnalyses, type SnapshotContent } from '../chunking/snapshot.js';
 import { NotFoundError } from '../errors.js';
+import { chunkId } from '../graph/repo-index.js';
 import { type ExecutionRecord, newRecordId } from '../history/record.js';
+import { resolveStorePath } from '../store/location.js';
 import { openStore } from '../store/store.js';
-import { ChunkLocator, chunksFromNodeCoverage, chunksFromPythonTraces } from './coverage.js';
+import {
+  ChunkLocator,
+  chunksFromNodeCoverage,
+  chunksFromPythonTraces,
+  type FileChunkRanges,
+} from './coverage.js';
 import { PYTHON_TRACER } from './python-tracer.js';
 
 export interface RunOptions {
@@ -99,7 +105,7 @@ export async function run(options: RunOptions): Promise<RunResult> {
   const storePath = resolveStorePath(root, options.store);
   const wait = options.wait ?? false;
   const store = await openStore(storePath, { create: false, wait });
-  let locator: ChunkLocator;
+  let content: SnapshotContent;
   let snapshotId: string;
   try {
     const head = await store.getHead(root);
@@ -110,10 +116,12 @@ export async function run(options: RunOptions): Promise<RunResult> {
       });
     }
     snapshotId = snapshot.id;
-    locator = new ChunkLocator(root, await loadSnapshotManifest(store, snapshot));
+    content = snapshot.content as SnapshotContent;
   } finally {
     await store.close();
   }
+  const indexed = content.files.filter((f) => f.status !== 'skipped');
+  const locator = new ChunkLocator(root, new Map(indexed.map((f) => [f.path, f.sha256])));
 
   const scratch = mkdtempSync(path.join(tmpdir(), 'ccx-run-'));
   const warnings: string[] = [];
@@ -170,9 +178,7 @@ export async function run(options: RunOptions): Promise<RunResult> {
       warnings.push(`cannot run ${options.command}: ${result.shortMessage ?? 'not found'}`);
     }
 
-    const chunks = new Set<string>();
-    const reported =
-      chunksFromNodeCoverage(nodeDir, locator, chunks) + chunksFromPythonTraces(pythonDir, locator, chunks);
+    const reported = chunksFromNodeCoverage(nodeDir, locator) + chunksFromPythonTraces(pythonDir, locator);
     if (reported === 0 && exitCode !== 127) {
       warnings.push(
         `${options.command} started no Node.js or Python process that reported; recorded without chunk data`,
@@ -181,29 +187,51 @@ export async function run(options: RunOptions): Promise<RunResult> {
     for (const file of [...locator.changedFiles].sort()) {
       warnings.push(`${file} changed since snapshot ${snapshotId.slice(0, 12)}; its chunks are not recorded`);
     }
-    const record: ExecutionRecord = {
-      id: newRecordId(startedMs),
-      submission: submissionOf(root, options.command, options.args),
-      snapshot: snapshotId,
-      chunksUsed: [...chunks].sort(),
-      resources: {
-        wallMs: Math.round(wallMs * 10) / 10,
-        cpuMs: Math.round((usage.userMs + usage.systemMs) * 10) / 10,
-        maxRssKb: Math.round(usage.maxRssKb),
-      },
-      exitCode,
-      startedAt: new Date(startedMs).toISOString(),
-    };
-    if (options.labels !== undefined && Object.keys(options.labels).length > 0)
-      record.labels = options.labels;
 
     const writable = await openStore(storePath, { create: false, wait: true });
     try {
+      const byPath = new Map(indexed.map((f) => [f.path, f]));
+      const chunksUsed = await locator.chunks(async (files) => {
+        const analyses = await loadAnalyses(
+          writable,
+          content.analyzerVersion,
+          files.map((f) => byPath.get(f)!),
+        );
+        const ranges = new Map<string, FileChunkRanges>();
+        for (const [file, analysis] of analyses) {
+          ranges.set(
+            file,
+            analysis.chunks.map((c) => ({
+              id: chunkId(file, c.localId),
+              startByte: c.startByte,
+              endByte: c.endByte,
+              startLine: c.startLine,
+              endLine: c.endLine,
+            })),
+          );
+        }
+        return ranges;
+      });
+      const record: ExecutionRecord = {
+        id: newRecordId(startedMs),
+        submission: submissionOf(root, options.command, options.args),
+        snapshot: snapshotId,
+        chunksUsed,
+        resources: {
+          wallMs: Math.round(wallMs * 10) / 10,
+          cpuMs: Math.round((usage.userMs + usage.systemMs) * 10) / 10,
+          maxRssKb: Math.round(usage.maxRssKb),
+        },
+        exitCode,
+        startedAt: new Date(startedMs).toISOString(),
+      };
+      if (options.labels !== undefined && Object.keys(options.labels).length > 0)
+        record.labels = options.labels;
       await writable.putRecords([record]);
+      return { record, chunkData: reported > 0, warnings };
     } finally {
       await writable.close();
     }
-    return { record, chunkData: reported > 0, warnings };
   } finally {
     if (existsSync(scratch)) rmSync(scratch, { recursive: true, force: true });
   }
