@@ -16,15 +16,7 @@
 // 5. `--precise`: edges the TypeScript checker adds to the name-based graph of rxjs and trpc, and
 //    its time and memory (scripts/precise-edges.mjs, one process per corpus).
 import { execFileSync } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
