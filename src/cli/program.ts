@@ -12,6 +12,7 @@ import { registerDiffCommand } from './commands/diff.js';
 import { registerHistoryCommand } from './commands/history.js';
 import { registerLogCommand } from './commands/log.js';
 import { registerManifestCommand } from './commands/manifest.js';
+import { registerPredictCommands } from './commands/predict.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerShowCommand } from './commands/show.js';
 import { registerVerifyCommand } from './commands/verify.js';
@@ -66,6 +67,7 @@ export function createProgram(): Command {
   registerAffectedCommand(program);
   registerRunCommand(program);
   registerHistoryCommand(program);
+  registerPredictCommands(program);
   registerManifestCommand(program);
   registerLogCommand(program);
   registerShowCommand(program);

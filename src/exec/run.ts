@@ -71,23 +71,39 @@ function procUsage(pid: number): Usage | null {
   }
 }
 
-/** The submission: the first argument naming a file under the root, else the command line. */
+/**
+ * The submission: the first argument naming a file under the root; else the last argument
+ * naming a Python module under the root (`python -m unittest test.test_json` is
+ * `test/test_json/__init__.py`); else the command line.
+ */
 function submissionOf(root: string, command: string, args: string[]): ExecutionRecord['submission'] {
-  for (const arg of args) {
-    if (arg.startsWith('-')) continue;
-    const absolute = path.resolve(root, arg);
+  const under = (candidate: string): string | undefined => {
+    const absolute = path.resolve(root, candidate);
     const rel = path.relative(root, absolute).split(path.sep).join('/');
-    if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
+    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
     try {
-      if (!statSync(absolute).isFile()) continue;
+      return statSync(absolute).isFile() ? rel : undefined;
     } catch {
-      continue;
+      return undefined;
     }
-    return {
-      entry: rel,
-      hash: createHash('sha256').update(readFileSync(absolute)).digest('hex'),
-      command: [command, ...args],
-    };
+  };
+  const fromFile = (rel: string): ExecutionRecord['submission'] => ({
+    entry: rel,
+    hash: createHash('sha256')
+      .update(readFileSync(path.join(root, rel)))
+      .digest('hex'),
+    command: [command, ...args],
+  });
+  const operands = args.filter((a) => !a.startsWith('-'));
+  for (const arg of operands) {
+    const file = under(arg);
+    if (file !== undefined) return fromFile(file);
+  }
+  for (const arg of [...operands].reverse()) {
+    if (!/^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$/.test(arg)) continue;
+    const base = arg.split('.').join('/');
+    const file = under(`${base}.py`) ?? under(`${base}/__init__.py`);
+    if (file !== undefined) return fromFile(file);
   }
   const line = [command, ...args].join(' ');
   return { entry: line, hash: createHash('sha256').update(line).digest('hex'), command: [command, ...args] };

@@ -19,6 +19,8 @@
  * | `sl:<id>`        | the snapshot's link index JSON (what incremental linking reuses; not in the id) |
  * | `g:<sha256>`     | a graph record: canonical JSON whose sha256 is the key (one file's chunk links) |
  * | `x:<id>`         | an execution record JSON (shared/spec/execution-record.schema.json)            |
+ * | `mh:<id>`        | a trained co-usage model's header JSON (id, method, records, createdAt, snapshot) |
+ * | `md:<id>`        | that model's state JSON (src/predict/model.ts)                                 |
  * | `h:<root>`       | the head snapshot id of a root (the absolute path string given), UTF-8         |
  *
  * A snapshot id is the sha256 (hex) of the canonical JSON (src/store/canonical-json.ts) of
@@ -541,6 +543,42 @@ export class ChunkStore {
     return out;
   }
 
+  /** Stores a trained model: its header (`mh:<id>`) and its state (`md:<id>`), in one batch. */
+  async putModel(header: { id: string }, state: unknown): Promise<void> {
+    await this.#exclusive(() =>
+      this.#db.batch(
+        [
+          { type: 'put', key: `mh:${header.id}`, value: jsonBytes(header) },
+          { type: 'put', key: `md:${header.id}`, value: jsonBytes(state) },
+        ],
+        { sync: true },
+      ),
+    );
+  }
+
+  /** Headers of the trained models, in id order (ccx's ids sort by creation time). */
+  async listModels(): Promise<unknown[]> {
+    const out: unknown[] = [];
+    for await (const [key, value] of this.#db.iterator(prefixRange('mh:'))) {
+      try {
+        out.push(JSON.parse(value.toString('utf8')));
+      } catch (cause) {
+        throw this.#corrupt(`the model header ${key.slice(3)} is not valid JSON`, cause);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A trained model's state.
+   * @throws NotFoundError when there is no such model; StoreError when it is damaged.
+   */
+  async getModelState(id: string): Promise<unknown> {
+    const [value] = await this.#getJsonMany('md:', [id], 'model');
+    if (value === undefined) throw new NotFoundError(`no model ${id} in the store ${this.path}`);
+    return value;
+  }
+
   /** The link index kept beside a snapshot (key `sl:<id>`), or undefined when absent or unreadable. */
   async getLinkIndex(id: string): Promise<unknown> {
     const value = await this.#db.get(`sl:${id}`);
@@ -849,7 +887,7 @@ export class ChunkStore {
         'keys',
         async () => {
           for await (const key of db.keys()) {
-            if (key !== VERSION_KEY && !/^(b|f|a|c|g|s|sf|sc|sg|sl|h|i|x):./.test(key)) {
+            if (key !== VERSION_KEY && !/^(b|f|a|c|g|s|sf|sc|sg|sl|h|i|x|mh|md):./.test(key)) {
               report(`unexpected key ${JSON.stringify(key.slice(0, 80))}`);
             }
           }

@@ -66,6 +66,13 @@ describe('ccx run', () => {
       'py/main.py',
     ]);
     expect(record.submission.entry).toBe('py/main.py');
+    // `python -m package.module`: the module's file is the submission.
+    const module = await runCcx(['run', '--', 'python3', '-m', 'tasks.greet'], { cwd: root });
+    expect(module.exitCode, module.stderr).toBe(0);
+    expect(module.stdout).toBe('hi\n');
+    const byModule = await lastRecord(root);
+    expect(byModule.submission.entry).toBe('tasks/greet.py');
+    expect(byModule.chunksUsed).toEqual(['tasks/__init__.py', 'tasks/greet.py', 'tasks/greet.py#hello']);
   });
 
   it('says so for a program that is neither, and for files changed since the snapshot', async () => {
