@@ -24,6 +24,7 @@ import { affected } from '../dist/change/affected.js';
 import { diff } from '../dist/change/diff.js';
 import { chunk } from '../dist/chunking/chunk.js';
 import { manifest as loadManifest } from '../dist/chunking/queries.js';
+import { writeDocsBlock } from './docs-block.mjs';
 import { fetchCorpus } from './fetch-corpus.mjs';
 import { reformatTree } from './reformat.mjs';
 import { fetchPackage, testFiles } from './test-packages.mjs';
@@ -291,17 +292,5 @@ const lines = [
 ];
 const table = lines.join('\n');
 process.stdout.write(`${table}\n`);
-if (write) {
-  const docs = path.join(root, 'docs', 'benchmarks.md');
-  const text = readFileSync(docs, 'utf8');
-  const start = '<!-- change:start -->';
-  const end = '<!-- change:end -->';
-  const block = `${start}\n${table}\n${end}`;
-  writeFileSync(
-    docs,
-    text.includes(start)
-      ? text.replace(new RegExp(`${start}[\\s\\S]*${end}`), block)
-      : `${text.trimEnd()}\n\n## ccx diff and ccx affected (issue 3)\n\n${block}\n`,
-  );
-}
+if (write) writeDocsBlock('change', 'ccx diff and ccx affected (issue 3)', table);
 rmSync(scratch, { recursive: true, force: true });

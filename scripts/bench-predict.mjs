@@ -10,10 +10,11 @@
 // Workloads: the tape test files of qs and resolve (npm pack, their own tests), and 30 modules
 // of the Python standard library's own test suite (unittest).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeDocsBlock } from './docs-block.mjs';
 import { fetchPackage, testFiles } from './test-packages.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -161,17 +162,5 @@ for (const r of results) {
 }
 const table = lines.join('\n');
 process.stdout.write(`${table}\n`);
-if (write) {
-  const docs = path.join(root, 'docs', 'benchmarks.md');
-  const text = readFileSync(docs, 'utf8');
-  const start = '<!-- predict:start -->';
-  const end = '<!-- predict:end -->';
-  const block = `${start}\n${table}\n${end}`;
-  writeFileSync(
-    docs,
-    text.includes(start)
-      ? text.replace(new RegExp(`${start}[\\s\\S]*${end}`), block)
-      : `${text.trimEnd()}\n\n## ccx eval: co-usage prediction on real workloads (issue 4)\n\n${block}\n`,
-  );
-}
+if (write) writeDocsBlock('predict', 'ccx eval: co-usage prediction on real workloads (issue 4)', table);
 rmSync(scratch, { recursive: true, force: true });

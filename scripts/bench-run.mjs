@@ -6,10 +6,11 @@
 //
 //   node scripts/bench-run.mjs [--runs 3] [--no-write]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeDocsBlock } from './docs-block.mjs';
 import { fetchPackage, testFiles } from './test-packages.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -96,17 +97,5 @@ const lines = [
 ];
 const table = lines.join('\n');
 process.stdout.write(`${table}\n`);
-if (write) {
-  const docs = path.join(root, 'docs', 'benchmarks.md');
-  const text = readFileSync(docs, 'utf8');
-  const start = '<!-- run:start -->';
-  const end = '<!-- run:end -->';
-  const block = `${start}\n${table}\n${end}`;
-  writeFileSync(
-    docs,
-    text.includes(start)
-      ? text.replace(new RegExp(`${start}[\\s\\S]*${end}`), block)
-      : `${text.trimEnd()}\n\n## ccx run: recording overhead (issue 4)\n\n${block}\n`,
-  );
-}
+if (write) writeDocsBlock('run', 'ccx run: recording overhead (issue 4)', table);
 rmSync(scratch, { recursive: true, force: true });

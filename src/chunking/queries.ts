@@ -26,7 +26,8 @@ export function queryStorePath(store: string | undefined): string {
   return path.resolve(store ?? process.env.CCX_STORE ?? '.ccx');
 }
 
-async function withStore<T>(options: StoreOptions, fn: (store: ChunkStore) => Promise<T>): Promise<T> {
+/** Opens the query store (it must exist), runs `fn`, and closes the store. */
+export async function withStore<T>(options: StoreOptions, fn: (store: ChunkStore) => Promise<T>): Promise<T> {
   const store = await openStore(queryStorePath(options.store), {
     create: false,
     wait: options.wait ?? false,

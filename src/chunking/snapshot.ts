@@ -2,7 +2,7 @@
  * What a snapshot holds (the `content` the store hashes into the snapshot id) and how a manifest
  * is rebuilt from it plus the per-file analyses the store keeps by content.
  */
-import { StoreError } from '../errors.js';
+import { NotFoundError, StoreError } from '../errors.js';
 import { chunkId } from '../graph/repo-index.js';
 import {
   type FileStatus,
@@ -260,4 +260,19 @@ export function buildManifest(input: BuildManifestInput): Manifest {
   };
   if (content.warnings.length > 0) manifest.warnings = content.warnings;
   return manifest;
+}
+
+/**
+ * The head snapshot of a root, for commands that work on "the latest snapshot" of a tree.
+ * @throws NotFoundError (with a hint to run `ccx chunk`) when the root has none.
+ */
+export async function loadHeadSnapshot(store: ChunkStore, root: string): Promise<Snapshot> {
+  const head = await store.getHead(root);
+  const snapshot = head === null ? undefined : await store.getSnapshot(head);
+  if (snapshot === undefined) {
+    throw new NotFoundError(`${root} has no snapshot in ${store.path}`, {
+      hint: 'run `ccx chunk` there first',
+    });
+  }
+  return snapshot;
 }

@@ -9,8 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { constants, tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadNativeFlatten } from '../chunking/native.js';
-import { loadAnalyses, type SnapshotContent } from '../chunking/snapshot.js';
-import { NotFoundError } from '../errors.js';
+import { loadAnalyses, loadHeadSnapshot, type SnapshotContent } from '../chunking/snapshot.js';
 import { chunkId } from '../graph/repo-index.js';
 import { type ExecutionRecord, newRecordId } from '../history/record.js';
 import { resolveStorePath } from '../store/location.js';
@@ -124,13 +123,7 @@ export async function run(options: RunOptions): Promise<RunResult> {
   let content: SnapshotContent;
   let snapshotId: string;
   try {
-    const head = await store.getHead(root);
-    const snapshot = head === null ? undefined : await store.getSnapshot(head);
-    if (snapshot === undefined) {
-      throw new NotFoundError(`${root} has no snapshot in ${storePath}`, {
-        hint: 'run `ccx chunk` there first',
-      });
-    }
+    const snapshot = await loadHeadSnapshot(store, root);
     snapshotId = snapshot.id;
     content = snapshot.content as SnapshotContent;
   } finally {

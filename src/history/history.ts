@@ -4,33 +4,13 @@
  * elsewhere (production traces) can be fed in.
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import { queryStorePath, withStore } from '../chunking/queries.js';
 import { NotFoundError, UsageError } from '../errors.js';
-import { type ChunkStore, openStore } from '../store/store.js';
+import { openStore } from '../store/store.js';
 import { type ExecutionRecord, validateRecord } from './record.js';
 
-export interface HistoryOptions {
-  /** Store directory; default `CCX_STORE`, else `./.ccx`. */
-  store?: string;
-  /** Wait for a store held by another process (true, or milliseconds). */
-  wait?: boolean | number;
-}
-
-function historyStorePath(store: string | undefined): string {
-  return path.resolve(store ?? process.env.CCX_STORE ?? '.ccx');
-}
-
-async function withStore<T>(options: HistoryOptions, fn: (store: ChunkStore) => Promise<T>): Promise<T> {
-  const store = await openStore(historyStorePath(options.store), {
-    create: false,
-    wait: options.wait ?? false,
-  });
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
+/** Store directory (default `CCX_STORE`, else `./.ccx`) and whether to wait for it. */
+export type HistoryOptions = import('../chunking/queries.js').StoreOptions;
 
 /** Every record of the store, oldest first (by `startedAt`, then id). */
 export async function listRecords(options: HistoryOptions = {}): Promise<ExecutionRecord[]> {
@@ -173,7 +153,7 @@ export async function importRecords(file: string, options: HistoryOptions = {}):
     seen.set(record.id, i + 1);
     good.push({ line: i + 1, record });
   }
-  const store = await openStore(historyStorePath(options.store), {
+  const store = await openStore(queryStorePath(options.store), {
     create: true,
     wait: options.wait ?? false,
   });

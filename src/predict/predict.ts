@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { chunk } from '../chunking/chunk.js';
-import { loadSnapshotManifest } from '../chunking/snapshot.js';
-import { NotFoundError, UsageError } from '../errors.js';
+import { loadHeadSnapshot, loadSnapshotManifest } from '../chunking/snapshot.js';
+import { UsageError } from '../errors.js';
 import type { ExecutionRecord } from '../history/record.js';
 import type { Manifest } from '../manifest.js';
 import { resolveStorePath } from '../store/location.js';
@@ -107,13 +107,7 @@ async function withSnapshot<T>(options: PredictStoreOptions, fn: (loaded: Loaded
   const storePath = resolveStorePath(root, options.store);
   const store = await openStore(storePath, { create: false, wait: options.wait ?? false });
   try {
-    const head = await store.getHead(root);
-    const snapshot = head === null ? undefined : await store.getSnapshot(head);
-    if (snapshot === undefined) {
-      throw new NotFoundError(`${root} has no snapshot in ${storePath}`, {
-        hint: 'run `ccx chunk` there first',
-      });
-    }
+    const snapshot = await loadHeadSnapshot(store, root);
     const manifest = await loadSnapshotManifest(store, snapshot);
     return await fn({ store, root, snapshot: snapshot.id, sets: new StaticSets(manifest) });
   } finally {
