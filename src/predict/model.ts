@@ -3,7 +3,9 @@
  *
  * - `knn` (the seed design's similarity method): the k past executions whose submissions'
  *   static chunk sets are nearest by Jaccard similarity; each chunk's probability is the
- *   similarity-weighted share of those executions that used it.
+ *   similarity-weighted share of those executions that used it. When no past submission shares
+ *   a static chunk (a thin history), the neighbours are the most similar by content: cosine
+ *   over TF-IDF features of identifiers and chunk shapes (features.ts), above 0.3.
  * - `cooccur` (association rules, as C-Miner mines block correlations): for each chunk of the
  *   submission's own file, how often a chunk was used when it was present
  *   (confidence n(a, b) / n(a)); a chunk's probability is its best rule's confidence.
@@ -15,6 +17,8 @@
  * submission with no similar past execution is a cold start, answered by its static closure.
  */
 
+import { cosine, FeatureSpace } from './features.js';
+
 /** One past execution as training sees it. */
 export interface TrainingItem {
   /** sha256 of the submission (entry file bytes or command line). */
@@ -25,6 +29,8 @@ export interface TrainingItem {
   ownChunks: string[];
   /** Chunks the execution used, sorted. */
   used: string[];
+  /** Feature tokens of the submission's own files (features.ts), for similarity by content. */
+  tokens?: string[];
 }
 
 export type MethodName = 'knn' | 'cooccur' | 'hybrid';
@@ -62,14 +68,23 @@ export interface Model {
   readonly method: MethodName;
   readonly records: number;
   add(item: TrainingItem): void;
-  predict(submission: { staticSet: string[]; ownChunks: string[] }, top?: number): Prediction;
+  predict(
+    submission: { staticSet: string[]; ownChunks: string[]; tokens?: string[] },
+    top?: number,
+  ): Prediction;
   /** JSON-able state, for the store. */
   toJSON(): unknown;
 }
 
+/** Neighbours by content must be at least this similar (cosine). */
+const MIN_CONTENT_SIMILARITY = 0.3;
+
 class KnnModel implements Model {
   readonly method = 'knn' as const;
   readonly items: TrainingItem[] = [];
+  readonly #space = new FeatureSpace();
+  /** Per distinct submission (by hash), its token bag, counted once in the feature space. */
+  readonly #tokens = new Map<string, readonly string[]>();
 
   get records(): number {
     return this.items.length;
@@ -77,16 +92,32 @@ class KnnModel implements Model {
 
   add(item: TrainingItem): void {
     this.items.push(item);
+    if (item.tokens !== undefined && !this.#tokens.has(item.submission)) {
+      this.#tokens.set(item.submission, item.tokens);
+      this.#space.add(item.tokens);
+    }
   }
 
-  predict(submission: { staticSet: string[] }, top?: number): Prediction {
+  predict(submission: { staticSet: string[]; tokens?: string[] }, top?: number): Prediction {
     const s = new Set(submission.staticSet);
-    const near = this.items
+    let near = this.items
       .map((item, i) => ({ item, i, sim: jaccard(s, item.staticSet) }))
       .filter((x) => x.sim > 0)
       // Most similar first; among equals the most recent.
       .sort((a, b) => b.sim - a.sim || b.i - a.i)
       .slice(0, K);
+    if (near.length === 0 && submission.tokens !== undefined && this.#tokens.size > 0) {
+      const mine = this.#space.vector(submission.tokens);
+      const vectors = new Map([...this.#tokens].map(([h, t]) => [h, this.#space.vector(t)]));
+      near = this.items
+        .map((item, i) => {
+          const v = vectors.get(item.submission);
+          return { item, i, sim: v === undefined ? 0 : cosine(mine, v) };
+        })
+        .filter((x) => x.sim >= MIN_CONTENT_SIMILARITY)
+        .sort((a, b) => b.sim - a.sim || b.i - a.i)
+        .slice(0, K);
+    }
     if (near.length === 0) return { predicted: [], coldStart: true };
     const total = near.reduce((sum, x) => sum + x.sim, 0);
     const scores = new Map<string, number>();
@@ -159,7 +190,10 @@ class HybridModel implements Model {
     this.cooccur.add(item);
   }
 
-  predict(submission: { staticSet: string[]; ownChunks: string[] }, top?: number): Prediction {
+  predict(
+    submission: { staticSet: string[]; ownChunks: string[]; tokens?: string[] },
+    top?: number,
+  ): Prediction {
     const byRules = this.cooccur.predict(submission, top);
     return byRules.coldStart ? this.knn.predict(submission, top) : byRules;
   }

@@ -4,16 +4,23 @@
  * methods against baselines (static closure, popularity, the most recent run of the same
  * submission, and the oracle).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import path from 'node:path';
+import { LRUCache } from 'lru-cache';
 import { chunk } from '../chunking/chunk.js';
-import { loadHeadSnapshot, loadSnapshotManifest } from '../chunking/snapshot.js';
+import {
+  loadAnalyses,
+  loadHeadSnapshot,
+  loadSnapshotManifest,
+  type SnapshotContent,
+} from '../chunking/snapshot.js';
 import { UsageError } from '../errors.js';
 import type { ExecutionRecord } from '../history/record.js';
 import type { Manifest } from '../manifest.js';
 import { resolveStorePath } from '../store/location.js';
 import { type ChunkStore, openStore } from '../store/store.js';
+import { featureTokens } from './features.js';
 import {
   createModel,
   METHODS,
@@ -88,11 +95,22 @@ export class StaticSets {
   }
 }
 
-/** A record as training sees it, its submission's static sets taken from `sets`. */
-export function trainingItem(record: ExecutionRecord, sets: StaticSets): TrainingItem {
+/** A record as training sees it: its submission's static sets and feature tokens from the snapshot. */
+export async function trainingItem(
+  record: ExecutionRecord,
+  sets: StaticSets,
+  tokensOf: (files: readonly string[]) => Promise<string[]>,
+): Promise<TrainingItem> {
   const files = sets.has(record.submission.entry) ? [record.submission.entry] : [];
   const { staticSet, ownChunks } = sets.of(files);
-  return { submission: record.submission.hash, staticSet, ownChunks, used: [...record.chunksUsed].sort() };
+  const item: TrainingItem = {
+    submission: record.submission.hash,
+    staticSet,
+    ownChunks,
+    used: [...record.chunksUsed].sort(),
+  };
+  if (files.length > 0) item.tokens = await tokensOf(files);
+  return item;
 }
 
 interface Loaded {
@@ -100,6 +118,8 @@ interface Loaded {
   root: string;
   snapshot: string;
   sets: StaticSets;
+  /** Feature tokens of files of the snapshot (their analyses are read once each). */
+  tokensOf(files: readonly string[]): Promise<string[]>;
 }
 
 async function withSnapshot<T>(options: PredictStoreOptions, fn: (loaded: Loaded) => Promise<T>): Promise<T> {
@@ -109,7 +129,24 @@ async function withSnapshot<T>(options: PredictStoreOptions, fn: (loaded: Loaded
   try {
     const snapshot = await loadHeadSnapshot(store, root);
     const manifest = await loadSnapshotManifest(store, snapshot);
-    return await fn({ store, root, snapshot: snapshot.id, sets: new StaticSets(manifest) });
+    const content = snapshot.content as SnapshotContent;
+    const byPath = new Map(content.files.map((f) => [f.path, f]));
+    const cache = new Map<string, string[]>();
+    const tokensOf = async (files: readonly string[]): Promise<string[]> => {
+      const missing = files.filter(
+        (f) => !cache.has(f) && byPath.get(f)?.status !== 'skipped' && byPath.has(f),
+      );
+      if (missing.length > 0) {
+        const analyses = await loadAnalyses(
+          store,
+          content.analyzerVersion,
+          missing.map((f) => byPath.get(f)!),
+        );
+        for (const [file, analysis] of analyses) cache.set(file, featureTokens([analysis]));
+      }
+      return files.flatMap((f) => cache.get(f) ?? []);
+    };
+    return await fn({ store, root, snapshot: snapshot.id, sets: new StaticSets(manifest), tokensOf });
   } finally {
     await store.close();
   }
@@ -144,9 +181,9 @@ function checkMethod(method: string): MethodName {
  */
 export async function train(options: PredictStoreOptions & { method?: string } = {}): Promise<ModelInfo> {
   const method = checkMethod(options.method ?? 'hybrid');
-  return withSnapshot(options, async ({ store, snapshot, sets }) => {
+  return withSnapshot(options, async ({ store, snapshot, sets, tokensOf }) => {
     const model = createModel(method);
-    for (const record of await historyOf(store)) model.add(trainingItem(record, sets));
+    for (const record of await historyOf(store)) model.add(await trainingItem(record, sets, tokensOf));
     const info: ModelInfo = {
       id: `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(3).toString('hex')}`,
       method,
@@ -173,6 +210,16 @@ export async function listModels(options: PredictStoreOptions = {}): Promise<Mod
   }
 }
 
+/**
+ * Predictions by model, submission features and `top`, kept for a minute (LRU, 256 entries), so
+ * that a long-lived process asking again for the same submission (a prewarm loop, a server) does
+ * not restore the model and predict again. Cold starts are not cached.
+ */
+const predictionCache = new LRUCache<string, { predicted: PredictResult['predicted']; coldStart: boolean }>({
+  max: 256,
+  ttl: 60_000,
+});
+
 /** What `ccx predict --json` prints. */
 export interface PredictResult {
   submission: string;
@@ -183,8 +230,8 @@ export interface PredictResult {
   predicted: Array<{ id: string; p: number }>;
   /** True when no model or no similar history exists: the static closure is the answer. */
   coldStart: boolean;
-  /** Milliseconds per step, for `--verbose`. */
-  timings: { loadMs: number; featuresMs: number; predictMs: number };
+  /** Milliseconds per step, for `--verbose`, and whether the prediction came from the cache. */
+  timings: { loadMs: number; featuresMs: number; predictMs: number; cached: boolean };
 }
 
 /**
@@ -211,7 +258,7 @@ export async function predict(
     throw new UsageError(`cannot read ${submission}`, { cause });
   }
   await chunk({ root, store: options.store, manifest: false, wait: options.wait });
-  return withSnapshot(options, async ({ store, sets }) => {
+  return withSnapshot(options, async ({ store, sets, tokensOf }) => {
     const loaded = performance.now();
     const files = sets.filesUnder(rel === '' ? '.' : rel);
     if (files.length === 0) {
@@ -219,18 +266,37 @@ export async function predict(
         hint: 'give a source file or a directory of them',
       });
     }
-    const features = sets.of(files);
+    const features = { ...sets.of(files), tokens: await tokensOf(files) };
     const featured = performance.now();
     const models = (await store.listModels()) as ModelInfo[];
     const wanted = options.method === undefined ? undefined : checkMethod(options.method);
     const info = [...models].reverse().find((m) => wanted === undefined || m.method === wanted);
     let predicted: PredictResult['predicted'] = [];
     let coldStart = true;
+    let cached = false;
     if (info !== undefined) {
-      const model = restoreModel(info.method, await store.getModelState(info.id));
-      const p = model.predict(features, options.top);
-      predicted = p.predicted;
-      coldStart = p.coldStart;
+      const key = createHash('sha256')
+        .update(
+          JSON.stringify([
+            info.id,
+            options.top ?? null,
+            features.staticSet,
+            features.ownChunks,
+            features.tokens,
+          ]),
+        )
+        .digest('hex');
+      const hit = predictionCache.get(key);
+      if (hit !== undefined) {
+        ({ predicted, coldStart } = hit);
+        cached = true;
+      } else {
+        const model = restoreModel(info.method, await store.getModelState(info.id));
+        const p = model.predict(features, options.top);
+        predicted = p.predicted;
+        coldStart = p.coldStart;
+        if (!coldStart) predictionCache.set(key, { predicted, coldStart });
+      }
     }
     const done = performance.now();
     return {
@@ -243,6 +309,7 @@ export async function predict(
         loadMs: Math.round((loaded - t0) * 10) / 10,
         featuresMs: Math.round((featured - loaded) * 10) / 10,
         predictMs: Math.round((done - featured) * 10) / 10,
+        cached,
       },
     };
   });
@@ -279,9 +346,10 @@ function percentile(sorted: number[], q: number): number {
  * one), `oracle` (what it used).
  */
 export async function evaluate(options: PredictStoreOptions = {}): Promise<EvalResult> {
-  return withSnapshot(options, async ({ store, sets }) => {
+  return withSnapshot(options, async ({ store, sets, tokensOf }) => {
     const records = await historyOf(store);
-    const items = records.map((r) => trainingItem(r, sets));
+    const items: TrainingItem[] = [];
+    for (const r of records) items.push(await trainingItem(r, sets, tokensOf));
     const models = METHODS.map((m) => createModel(m));
     const names = [...METHODS, 'static', 'popularity', 'recent', 'oracle'];
     const acc = new Map(

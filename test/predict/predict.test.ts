@@ -6,7 +6,9 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cosine, FeatureSpace, subTokens } from '../../src/predict/features.js';
 import { createModel, type TrainingItem } from '../../src/predict/model.js';
+import { predict } from '../../src/predict/predict.js';
 import { copyFixture, makeTemp, removeTemps, runCcx } from '../helpers/cli.js';
 
 afterAll(removeTemps);
@@ -50,6 +52,32 @@ describe('models', () => {
       { id: 'g', p: 0.5 },
     ]);
     expect(m.predict({ staticSet: ['t3'], ownChunks: ['t3'] }).coldStart).toBe(true);
+  });
+});
+
+describe('features', () => {
+  it('splits identifiers into sub-tokens and compares submissions by content', () => {
+    expect(subTokens('parseQueryString')).toEqual(['parse', 'query', 'string']);
+    expect(subTokens('HTTPServer_v2')).toEqual(['http', 'server', 'v2']);
+    const space = new FeatureSpace();
+    const a = ['parse', 'query', 'string', 'kind:function'];
+    const b = ['format', 'date', 'kind:class'];
+    space.add(a);
+    space.add(b);
+    expect(cosine(space.vector(a), space.vector(a))).toBeCloseTo(1, 6);
+    expect(cosine(space.vector(['parse', 'query']), space.vector(a))).toBeGreaterThan(
+      cosine(space.vector(['parse', 'query']), space.vector(b)),
+    );
+  });
+
+  it('lets knn find neighbours by content when no static chunk is shared', () => {
+    const m = createModel('knn');
+    m.add({ ...item('s1', ['a.test'], ['lib#parse']), tokens: ['parse', 'query', 'string'] });
+    m.add({ ...item('s2', ['b.test'], ['lib#format']), tokens: ['format', 'date', 'time'] });
+    const p = m.predict({ staticSet: ['c.test'], ownChunks: ['c.test'], tokens: ['parse', 'query', 'url'] });
+    expect(p.coldStart).toBe(false);
+    expect(p.predicted).toEqual([{ id: 'lib#parse', p: 1 }]);
+    expect(m.predict({ staticSet: ['d.test'], ownChunks: ['d.test'], tokens: ['zzz'] }).coldStart).toBe(true);
   });
 });
 
@@ -124,6 +152,13 @@ describe('ccx train, predict, eval', () => {
     expect(top.predicted).toHaveLength(2);
     const verbose = await runCcx(['predict', 'main.js', '--verbose'], { cwd: root });
     expect(verbose.stderr).toMatch(/^load [\d.]+ ms, features [\d.]+ ms, prediction [\d.]+ ms$/m);
+
+    // In one process, asking again for the same submission is answered from the cache.
+    const first = await predict(path.join(root, 'main.js'), { root });
+    const again = await predict(path.join(root, 'main.js'), { root });
+    expect(first.timings.cached).toBe(false);
+    expect(again.timings.cached).toBe(true);
+    expect(again.predicted).toEqual(first.predicted);
 
     const outside = await runCcx(['predict', makeTemp(), '--json'], { cwd: root });
     expect(outside.exitCode).toBe(2);

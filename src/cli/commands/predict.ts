@@ -69,7 +69,7 @@ export function registerPredictCommands(program: Command): void {
       if (opts.verbose) {
         const t = r.timings;
         process.stderr.write(
-          `load ${t.loadMs} ms, features ${t.featuresMs} ms, prediction ${t.predictMs} ms\n`,
+          `load ${t.loadMs} ms, features ${t.featuresMs} ms, prediction ${t.predictMs} ms${t.cached ? ' (cached)' : ''}\n`,
         );
       }
       if (opts.json) {
