@@ -24,6 +24,7 @@ import { affected } from '../dist/change/affected.js';
 import { diff } from '../dist/change/diff.js';
 import { chunk } from '../dist/chunking/chunk.js';
 import { manifest as loadManifest } from '../dist/chunking/queries.js';
+import { reachable } from '../dist/graph/walk.js';
 import { writeDocsBlock } from './docs-block.mjs';
 import { fetchCorpus } from './fetch-corpus.mjs';
 import { reformatTree } from './reformat.mjs';
@@ -118,18 +119,7 @@ function fileClosure(m) {
     for (const d of c.deps) set.add(fileOf.get(d));
     direct.set(c.file, set);
   }
-  const reach = (file) => {
-    const seen = new Set([file]);
-    const stack = [file];
-    while (stack.length > 0) {
-      for (const n of direct.get(stack.pop()) ?? []) {
-        if (seen.has(n)) continue;
-        seen.add(n);
-        stack.push(n);
-      }
-    }
-    return seen;
-  };
+  const reach = (file) => reachable([file], (f) => direct.get(f));
   return reach;
 }
 

@@ -8,6 +8,7 @@ import { chunk, resolveStorePath } from '../chunking/chunk.js';
 import { loadSnapshotDetails } from '../chunking/snapshot.js';
 import type { FileAnalysis } from '../chunking/types.js';
 import { NotFoundError } from '../errors.js';
+import { reachable, reverseDeps } from '../graph/walk.js';
 import type { Manifest } from '../manifest.js';
 import { type ChunkStore, openStore } from '../store/store.js';
 import { checkoutRevision, chunkRevision, findWorkTree } from './revision.js';
@@ -122,7 +123,7 @@ export async function affectedBetween(
   for (const id of removed) changed.add(id);
 
   // Reverse graphs: dependents of each chunk in the head, and in the base (for removed chunks).
-  const dependents = reverseGraph(head.manifest);
+  const dependents = reverseDeps(head.manifest.chunks);
   if (options.precise === true && options.headRoot !== undefined) {
     const { findPreciseEdges } = await import('./precise.js');
     for (const [from, to] of (await findPreciseEdges(options.headRoot, head.manifest)).edges) {
@@ -131,29 +132,20 @@ export async function affectedBetween(
       else list.push(from);
     }
   }
-  const baseDependents = reverseGraph(base.manifest);
-  const reached = new Set<string>();
-  const queue: string[] = [];
-  const reach = (id: string) => {
-    if (reached.has(id)) return;
-    reached.add(id);
-    queue.push(id);
-  };
+  const baseDependents = reverseDeps(base.manifest.chunks);
+  const starts: string[] = [];
   for (const id of changed) {
-    if (headChunks.has(id)) reach(id);
+    if (headChunks.has(id)) starts.push(id);
     // A removed chunk's dependents that survive depend on something gone.
-    else for (const d of baseDependents.get(id) ?? []) if (headChunks.has(d)) reach(d);
+    else for (const d of baseDependents.get(id) ?? []) if (headChunks.has(d)) starts.push(d);
   }
   // A chunk whose closure hash changed depends on a change, whatever the path (a dependency that
   // now resolves elsewhere, a locked version that moved): also affected.
   for (const [id, c] of headChunks) {
     const before = baseChunks.get(id);
-    if (before !== undefined && before.closureHash !== c.closureHash) reach(id);
+    if (before !== undefined && before.closureHash !== c.closureHash) starts.push(id);
   }
-  while (queue.length > 0) {
-    const id = queue.pop()!;
-    for (const d of dependents.get(id) ?? []) reach(d);
-  }
+  const reached = reachable(starts, (id) => dependents.get(id));
   const affectedIds = new Set([...reached, ...removed]);
 
   const isTest = picomatch([...(options.tests ?? DEFAULT_TEST_GLOBS)], { dot: true });
@@ -179,7 +171,8 @@ export async function affectedBetween(
     const deps = new Map(head.manifest.chunks.map((c) => [c.id, c.deps]));
     for (const f of head.manifest.files) {
       if (!isTest(f.path) || tests.has(f.path)) continue;
-      if (reachesAny(f.chunks, deps, blind)) tests.add(f.path);
+      const reaches = reachable(f.chunks, (id) => deps.get(id));
+      if ([...blind].some((id) => reaches.has(id))) tests.add(f.path);
     }
   }
 
@@ -220,35 +213,4 @@ async function load(
   const snapshot = await store.getSnapshot(id);
   if (snapshot === undefined) throw new NotFoundError(`no snapshot ${id} in ${store.path}`);
   return loadSnapshotDetails(store, snapshot);
-}
-
-/** Chunk id -> the chunks that depend on it directly. */
-function reverseGraph(manifest: Manifest): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const c of manifest.chunks) {
-    for (const d of c.deps) {
-      const list = out.get(d);
-      if (list === undefined) out.set(d, [c.id]);
-      else list.push(c.id);
-    }
-  }
-  return out;
-}
-
-/** Whether any of `start` reaches (or is) one of `targets` along `deps`. */
-function reachesAny(
-  start: readonly string[],
-  deps: Map<string, string[]>,
-  targets: ReadonlySet<string>,
-): boolean {
-  const seen = new Set<string>();
-  const stack = [...start];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    if (targets.has(id)) return true;
-    for (const d of deps.get(id) ?? []) stack.push(d);
-  }
-  return false;
 }

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { NotFoundError, UsageError } from '../errors.js';
+import { reverseDeps } from '../graph/walk.js';
 import type { Manifest, ManifestChunk } from '../manifest.js';
 import { type ChunkStore, openStore, type Snapshot, type VerifyResult } from '../store/store.js';
 import { loadSnapshotManifest, type SnapshotContent, type SnapshotMeta } from './snapshot.js';
@@ -181,19 +182,8 @@ export async function deps(options: DepsOptions): Promise<DepsResult> {
       });
     }
     const start = matches[0]!;
-    const edges = new Map<string, string[]>();
     const byId = new Map(m.chunks.map((c) => [c.id, c]));
-    if (options.reverse) {
-      for (const c of m.chunks) {
-        for (const d of c.deps) {
-          const list = edges.get(d);
-          if (list === undefined) edges.set(d, [c.id]);
-          else list.push(c.id);
-        }
-      }
-    } else {
-      for (const c of m.chunks) edges.set(c.id, c.deps);
-    }
+    const edges = options.reverse ? reverseDeps(m.chunks) : new Map(m.chunks.map((c) => [c.id, c.deps]));
     const seen = new Set<string>();
     const external = new Set<string>();
     const queue = [start.id];

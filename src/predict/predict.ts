@@ -16,6 +16,7 @@ import {
   type SnapshotContent,
 } from '../chunking/snapshot.js';
 import { UsageError } from '../errors.js';
+import { reachable } from '../graph/walk.js';
 import type { ExecutionRecord } from '../history/record.js';
 import type { Manifest } from '../manifest.js';
 import { resolveStorePath } from '../store/location.js';
@@ -73,15 +74,7 @@ export class StaticSets {
     const cached = this.#cache.get(key);
     if (cached !== undefined) return cached;
     const own = files.flatMap((f) => this.#byFile.get(f) ?? []);
-    const seen = new Set(own);
-    const stack = [...own];
-    while (stack.length > 0) {
-      for (const d of this.#deps.get(stack.pop()!) ?? []) {
-        if (seen.has(d)) continue;
-        seen.add(d);
-        stack.push(d);
-      }
-    }
+    const seen = reachable(own, (id) => this.#deps.get(id));
     const result = { staticSet: [...seen].sort(), ownChunks: [...own].sort() };
     this.#cache.set(key, result);
     return result;

@@ -29,8 +29,8 @@ function isStringLiteral(ct: CompactTree, node: number | undefined): boolean {
   if (t === 'string' || t === 'interpreted_string_literal' || t === 'raw_string_literal') {
     // A string with an interpolation (f-string, template substitution) is computed.
     for (let c = ct.firstChild[node]!; c !== -1; c = ct.nextSibling[c]!) {
-      const ct2 = ct.typeName(c);
-      if (ct2 === 'interpolation' || ct2 === 'template_substitution') return false;
+      const childType = ct.typeName(c);
+      if (childType === 'interpolation' || childType === 'template_substitution') return false;
     }
     return true;
   }
