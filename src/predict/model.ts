@@ -5,7 +5,9 @@
  *   static chunk sets are nearest by Jaccard similarity; each chunk's probability is the
  *   similarity-weighted share of those executions that used it. When no past submission shares
  *   a static chunk (a thin history), the neighbours are the most similar by content: cosine
- *   over TF-IDF features of identifiers and chunk shapes (features.ts), above 0.3.
+ *   over TF-IDF features of identifiers and chunk shapes (features.ts), averaged with the cosine
+ *   of the submissions' mean chunk embeddings where both have one (embeddings.ts; the cosine of
+ *   the two unit vectors concatenated, each scaled by 1/sqrt 2), at least 0.3.
  * - `cooccur` (association rules, as C-Miner mines block correlations): for each chunk of the
  *   submission's own file, how often a chunk was used when it was present
  *   (confidence n(a, b) / n(a)); a chunk's probability is its best rule's confidence.
@@ -17,6 +19,7 @@
  * submission with no similar past execution is a cold start, answered by its static closure.
  */
 
+import { denseCosine } from './embeddings.js';
 import { cosine, FeatureSpace } from './features.js';
 
 /** One past execution as training sees it. */
@@ -31,6 +34,19 @@ export interface TrainingItem {
   used: string[];
   /** Feature tokens of the submission's own files (features.ts), for similarity by content. */
   tokens?: string[];
+  /**
+   * The normalized mean embedding of the submission's own chunks (embeddings.ts), present when
+   * the model was trained with `--embed-model`.
+   */
+  embedding?: number[];
+}
+
+/** What a model predicts from: a submission's static sets and content features. */
+export interface SubmissionFeatures {
+  staticSet: string[];
+  ownChunks: string[];
+  tokens?: string[];
+  embedding?: number[];
 }
 
 export type MethodName = 'knn' | 'cooccur' | 'hybrid';
@@ -68,10 +84,7 @@ export interface Model {
   readonly method: MethodName;
   readonly records: number;
   add(item: TrainingItem): void;
-  predict(
-    submission: { staticSet: string[]; ownChunks: string[]; tokens?: string[] },
-    top?: number,
-  ): Prediction;
+  predict(submission: SubmissionFeatures, top?: number): Prediction;
   /** JSON-able state, for the store. */
   toJSON(): unknown;
 }
@@ -85,6 +98,8 @@ class KnnModel implements Model {
   readonly #space = new FeatureSpace();
   /** Per distinct submission (by hash), its token bag, counted once in the feature space. */
   readonly #tokens = new Map<string, readonly string[]>();
+  /** Per distinct submission, its mean chunk embedding. */
+  readonly #embeddings = new Map<string, readonly number[]>();
 
   get records(): number {
     return this.items.length;
@@ -96,9 +111,33 @@ class KnnModel implements Model {
       this.#tokens.set(item.submission, item.tokens);
       this.#space.add(item.tokens);
     }
+    if (item.embedding !== undefined && !this.#embeddings.has(item.submission)) {
+      this.#embeddings.set(item.submission, item.embedding);
+    }
   }
 
-  predict(submission: { staticSet: string[]; tokens?: string[] }, top?: number): Prediction {
+  /** Similarity by content of a submission to each past submission, by submission hash. */
+  #contentSimilarity(submission: SubmissionFeatures): (pastSubmission: string) => number {
+    const mine = submission.tokens === undefined ? undefined : this.#space.vector(submission.tokens);
+    const vectors = new Map<string, number>();
+    return (past) => {
+      let sim = vectors.get(past);
+      if (sim !== undefined) return sim;
+      const tokens = this.#tokens.get(past);
+      const t =
+        mine === undefined || tokens === undefined ? undefined : cosine(mine, this.#space.vector(tokens));
+      const theirs = this.#embeddings.get(past);
+      const e =
+        submission.embedding === undefined || theirs === undefined
+          ? undefined
+          : denseCosine(submission.embedding, theirs);
+      sim = t !== undefined && e !== undefined ? (t + e) / 2 : (t ?? e ?? 0);
+      vectors.set(past, sim);
+      return sim;
+    };
+  }
+
+  predict(submission: SubmissionFeatures, top?: number): Prediction {
     const s = new Set(submission.staticSet);
     let near = this.items
       .map((item, i) => ({ item, i, sim: jaccard(s, item.staticSet) }))
@@ -106,14 +145,11 @@ class KnnModel implements Model {
       // Most similar first; among equals the most recent.
       .sort((a, b) => b.sim - a.sim || b.i - a.i)
       .slice(0, K);
-    if (near.length === 0 && submission.tokens !== undefined && this.#tokens.size > 0) {
-      const mine = this.#space.vector(submission.tokens);
-      const vectors = new Map([...this.#tokens].map(([h, t]) => [h, this.#space.vector(t)]));
+    const hasContent = submission.tokens !== undefined || submission.embedding !== undefined;
+    if (near.length === 0 && hasContent && (this.#tokens.size > 0 || this.#embeddings.size > 0)) {
+      const similarity = this.#contentSimilarity(submission);
       near = this.items
-        .map((item, i) => {
-          const v = vectors.get(item.submission);
-          return { item, i, sim: v === undefined ? 0 : cosine(mine, v) };
-        })
+        .map((item, i) => ({ item, i, sim: similarity(item.submission) }))
         .filter((x) => x.sim >= MIN_CONTENT_SIMILARITY)
         .sort((a, b) => b.sim - a.sim || b.i - a.i)
         .slice(0, K);
@@ -190,10 +226,7 @@ class HybridModel implements Model {
     this.cooccur.add(item);
   }
 
-  predict(
-    submission: { staticSet: string[]; ownChunks: string[]; tokens?: string[] },
-    top?: number,
-  ): Prediction {
+  predict(submission: SubmissionFeatures, top?: number): Prediction {
     const byRules = this.cooccur.predict(submission, top);
     return byRules.coldStart ? this.knn.predict(submission, top) : byRules;
   }

@@ -21,6 +21,7 @@ import type { ExecutionRecord } from '../history/record.js';
 import type { Manifest } from '../manifest.js';
 import { resolveStorePath } from '../store/location.js';
 import { type ChunkStore, openStore } from '../store/store.js';
+import { ChunkEmbeddings, type EmbeddingStats, loadEmbedder } from './embeddings.js';
 import { featureTokens } from './features.js';
 import {
   createModel,
@@ -28,6 +29,7 @@ import {
   type MethodName,
   type Model,
   restoreModel,
+  type SubmissionFeatures,
   type TrainingItem,
 } from './model.js';
 
@@ -37,6 +39,13 @@ export interface PredictStoreOptions {
   /** Store directory; default `<root>/.ccx`, or `CCX_STORE`. */
   store?: string;
   wait?: boolean | number;
+  /**
+   * A local embedding model in the Hugging Face ONNX layout; when given, submissions are also
+   * compared by the mean embedding of their chunks (embeddings.ts).
+   */
+  embedModel?: string;
+  /** Bound of the store's embedding cache per model, in entries (default 200,000). */
+  maxEmbeddings?: number;
 }
 
 /** Static chunk sets from a snapshot's graph: a set of files' chunks, and their dependency closure. */
@@ -44,6 +53,7 @@ export class StaticSets {
   readonly #byFile = new Map<string, string[]>();
   readonly #deps = new Map<string, string[]>();
   readonly #size = new Map<string, number>();
+  readonly #hash = new Map<string, string>();
   readonly #cache = new Map<string, { staticSet: string[]; ownChunks: string[] }>();
 
   constructor(readonly manifest: Manifest) {
@@ -53,6 +63,7 @@ export class StaticSets {
       else list.push(c.id);
       this.#deps.set(c.id, c.deps);
       this.#size.set(c.id, c.size);
+      this.#hash.set(c.id, c.hash);
     }
   }
 
@@ -80,6 +91,16 @@ export class StaticSets {
     return result;
   }
 
+  /** Semantic hashes of chunks (the ones the snapshot has). */
+  hashes(ids: Iterable<string>): string[] {
+    const out: string[] = [];
+    for (const id of ids) {
+      const h = this.#hash.get(id);
+      if (h !== undefined) out.push(h);
+    }
+    return out;
+  }
+
   /** Bytes of the chunks' own code. */
   bytes(ids: Iterable<string>): number {
     let total = 0;
@@ -93,6 +114,7 @@ export async function trainingItem(
   record: ExecutionRecord,
   sets: StaticSets,
   tokensOf: (files: readonly string[]) => Promise<string[]>,
+  embeddings?: ChunkEmbeddings,
 ): Promise<TrainingItem> {
   const files = sets.has(record.submission.entry) ? [record.submission.entry] : [];
   const { staticSet, ownChunks } = sets.of(files);
@@ -103,6 +125,10 @@ export async function trainingItem(
     used: [...record.chunksUsed].sort(),
   };
   if (files.length > 0) item.tokens = await tokensOf(files);
+  if (files.length > 0 && embeddings !== undefined) {
+    const embedding = await embeddings.meanVector(sets.hashes(ownChunks));
+    if (embedding !== undefined) item.embedding = embedding;
+  }
   return item;
 }
 
@@ -113,6 +139,8 @@ interface Loaded {
   sets: StaticSets;
   /** Feature tokens of files of the snapshot (their analyses are read once each). */
   tokensOf(files: readonly string[]): Promise<string[]>;
+  /** Chunk embeddings, with `embedModel`. */
+  embeddings?: ChunkEmbeddings;
 }
 
 async function withSnapshot<T>(options: PredictStoreOptions, fn: (loaded: Loaded) => Promise<T>): Promise<T> {
@@ -139,7 +167,22 @@ async function withSnapshot<T>(options: PredictStoreOptions, fn: (loaded: Loaded
       }
       return files.flatMap((f) => cache.get(f) ?? []);
     };
-    return await fn({ store, root, snapshot: snapshot.id, sets: new StaticSets(manifest), tokensOf });
+    const embeddings =
+      options.embedModel === undefined
+        ? undefined
+        : new ChunkEmbeddings(store, await loadEmbedder(options.embedModel), {
+            maxEntries: options.maxEmbeddings,
+          });
+    const result = await fn({
+      store,
+      root,
+      snapshot: snapshot.id,
+      sets: new StaticSets(manifest),
+      tokensOf,
+      embeddings,
+    });
+    await embeddings?.flush();
+    return result;
   } finally {
     await store.close();
   }
@@ -157,6 +200,8 @@ export interface ModelInfo {
   records: number;
   createdAt: string;
   snapshot: string;
+  /** Digest of the embedding model the model was trained with (embeddings.ts), or null. */
+  embedModel?: string | null;
 }
 
 function checkMethod(method: string): MethodName {
@@ -174,15 +219,17 @@ function checkMethod(method: string): MethodName {
  */
 export async function train(options: PredictStoreOptions & { method?: string } = {}): Promise<ModelInfo> {
   const method = checkMethod(options.method ?? 'hybrid');
-  return withSnapshot(options, async ({ store, snapshot, sets, tokensOf }) => {
+  return withSnapshot(options, async ({ store, snapshot, sets, tokensOf, embeddings }) => {
     const model = createModel(method);
-    for (const record of await historyOf(store)) model.add(await trainingItem(record, sets, tokensOf));
+    for (const record of await historyOf(store))
+      model.add(await trainingItem(record, sets, tokensOf, embeddings));
     const info: ModelInfo = {
       id: `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(3).toString('hex')}`,
       method,
       records: model.records,
       createdAt: new Date().toISOString(),
       snapshot,
+      embedModel: embeddings?.embedder.digest ?? null,
     };
     await store.putModel(info, model.toJSON());
     return info;
@@ -225,6 +272,10 @@ export interface PredictResult {
   coldStart: boolean;
   /** Milliseconds per step, for `--verbose`, and whether the prediction came from the cache. */
   timings: { loadMs: number; featuresMs: number; predictMs: number; cached: boolean };
+  /** Where the submission's chunk embeddings came from, with `embedModel`. */
+  embeddings?: EmbeddingStats;
+  /** What the caller should know about how the answer was made (a mismatched embedding model). */
+  notes: string[];
 }
 
 /**
@@ -251,7 +302,7 @@ export async function predict(
     throw new UsageError(`cannot read ${submission}`, { cause });
   }
   await chunk({ root, store: options.store, manifest: false, wait: options.wait });
-  return withSnapshot(options, async ({ store, sets, tokensOf }) => {
+  return withSnapshot(options, async ({ store, sets, tokensOf, embeddings }) => {
     const loaded = performance.now();
     const files = sets.filesUnder(rel === '' ? '.' : rel);
     if (files.length === 0) {
@@ -259,11 +310,27 @@ export async function predict(
         hint: 'give a source file or a directory of them',
       });
     }
-    const features = { ...sets.of(files), tokens: await tokensOf(files) };
+    const own = sets.of(files);
+    const features: SubmissionFeatures = { ...own, tokens: await tokensOf(files) };
+    const embedding = await embeddings?.meanVector(sets.hashes(own.ownChunks));
+    if (embedding !== undefined) features.embedding = embedding;
     const featured = performance.now();
     const models = (await store.listModels()) as ModelInfo[];
     const wanted = options.method === undefined ? undefined : checkMethod(options.method);
     const info = [...models].reverse().find((m) => wanted === undefined || m.method === wanted);
+    const notes: string[] = [];
+    const trainedWith = info?.embedModel ?? null;
+    const givenDigest = embeddings?.embedder.digest ?? null;
+    if (info !== undefined && trainedWith !== givenDigest && info.method !== 'cooccur') {
+      notes.push(
+        trainedWith === null
+          ? `model ${info.id} was trained without embeddings; retrain with --embed-model to compare by them`
+          : givenDigest === null
+            ? `model ${info.id} was trained with embeddings (model ${trainedWith}); give the same --embed-model to compare by them`
+            : `model ${info.id} was trained with another embedding model (${trainedWith}, given ${givenDigest}); embeddings are not compared`,
+      );
+      delete features.embedding;
+    }
     let predicted: PredictResult['predicted'] = [];
     let coldStart = true;
     let cached = false;
@@ -276,6 +343,7 @@ export async function predict(
             features.staticSet,
             features.ownChunks,
             features.tokens,
+            features.embedding ?? null,
           ]),
         )
         .digest('hex');
@@ -304,6 +372,8 @@ export async function predict(
         predictMs: Math.round((done - featured) * 10) / 10,
         cached,
       },
+      ...(embeddings === undefined ? {} : { embeddings: { ...embeddings.stats } }),
+      notes,
     };
   });
 }
@@ -339,10 +409,10 @@ function percentile(sorted: number[], q: number): number {
  * one), `oracle` (what it used).
  */
 export async function evaluate(options: PredictStoreOptions = {}): Promise<EvalResult> {
-  return withSnapshot(options, async ({ store, sets, tokensOf }) => {
+  return withSnapshot(options, async ({ store, sets, tokensOf, embeddings }) => {
     const records = await historyOf(store);
     const items: TrainingItem[] = [];
-    for (const r of records) items.push(await trainingItem(r, sets, tokensOf));
+    for (const r of records) items.push(await trainingItem(r, sets, tokensOf, embeddings));
     const models = METHODS.map((m) => createModel(m));
     const names = [...METHODS, 'static', 'popularity', 'recent', 'oracle'];
     const acc = new Map(

@@ -21,6 +21,8 @@
  * | `x:<id>`         | an execution record JSON (shared/spec/execution-record.schema.json)            |
  * | `mh:<id>`        | a trained co-usage model's header JSON (id, method, records, createdAt, snapshot) |
  * | `md:<id>`        | that model's state JSON (src/predict/model.ts)                                 |
+ * | `e:<model>:<hash>` | a chunk embedding: 8-byte big-endian last-use time (ms), then float32 LE values |
+ * | `em:<model>`     | JSON `{ count }`: how many embeddings the model has (for the LRU bound)         |
  * | `h:<root>`       | the head snapshot id of a root (the absolute path string given), UTF-8         |
  *
  * A snapshot id is the sha256 (hex) of the canonical JSON (src/store/canonical-json.ts) of
@@ -577,6 +579,77 @@ export class ChunkStore {
     const [value] = await this.#getJsonMany('md:', [id], 'model');
     if (value === undefined) throw new NotFoundError(`no model ${id} in the store ${this.path}`);
     return value;
+  }
+
+  /**
+   * Cached chunk embeddings by semantic hash under an embedding model's digest (keys
+   * `e:<model>:<hash>`); undefined for one not cached or unreadable (a wrong length).
+   */
+  async getEmbeddings(model: string, hashes: string[]): Promise<(Float32Array | undefined)[]> {
+    const values = await this.#db.getMany(hashes.map((h) => `e:${model}:${h}`));
+    return values.map((value) => {
+      if (value === undefined || value.length < 8 || (value.length - 8) % 4 !== 0) return undefined;
+      const copy = new Float32Array((value.length - 8) / 4);
+      for (let i = 0; i < copy.length; i++) copy[i] = value.readFloatLE(8 + i * 4);
+      return copy;
+    });
+  }
+
+  /**
+   * Stores chunk embeddings (new ones, and ones just used, whose last-use time this renews) and
+   * keeps at most `maxEntries` per model: past the bound, the least recently used go until 90%
+   * of it is left (an LRU bound that holds across processes).
+   * @returns how many embeddings were evicted.
+   */
+  async putEmbeddings(
+    model: string,
+    entries: ReadonlyArray<readonly [hash: string, vector: Float32Array]>,
+    maxEntries: number,
+  ): Promise<number> {
+    if (entries.length === 0) return 0;
+    return this.#exclusive(async () => {
+      const keys = entries.map(([h]) => `e:${model}:${h}`);
+      const [meta, ...existing] = await this.#db.getMany([`em:${model}`, ...keys]);
+      let count = 0;
+      try {
+        count =
+          meta === undefined
+            ? 0
+            : Number((JSON.parse(meta.toString('utf8')) as { count: number }).count) || 0;
+      } catch {
+        count = 0;
+      }
+      const now = BigInt(Date.now());
+      const ops: Array<{ type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string }> = [];
+      entries.forEach(([, vector], i) => {
+        const value = Buffer.alloc(8 + vector.length * 4);
+        value.writeBigUInt64BE(now, 0);
+        for (let j = 0; j < vector.length; j++) value.writeFloatLE(vector[j]!, 8 + j * 4);
+        if (existing[i] === undefined) count++;
+        ops.push({ type: 'put', key: keys[i]!, value });
+      });
+      let evicted = 0;
+      if (count > maxEntries) {
+        const fresh = new Set(keys);
+        const stamps: Array<[key: string, used: bigint]> = [];
+        for await (const [key, value] of this.#db.iterator(prefixRange(`e:${model}:`))) {
+          if (!fresh.has(key)) stamps.push([key, value.length >= 8 ? value.readBigUInt64BE(0) : 0n]);
+        }
+        stamps.sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+        const keep = Math.floor(maxEntries * 0.9);
+        // Recount from what is stored, so that a damaged count heals.
+        count = stamps.length + fresh.size;
+        for (const [key] of stamps) {
+          if (count <= keep) break;
+          ops.push({ type: 'del', key });
+          count--;
+          evicted++;
+        }
+      }
+      ops.push({ type: 'put', key: `em:${model}`, value: jsonBytes({ count }) });
+      await this.#db.batch(ops);
+      return evicted;
+    });
   }
 
   /** The link index kept beside a snapshot (key `sl:<id>`), or undefined when absent or unreadable. */

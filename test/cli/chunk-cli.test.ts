@@ -43,7 +43,7 @@ describe('ccx --help and --version', () => {
     }
   });
 
-  it('loads no native module (tree-sitter, LevelDB) nor the type checker to print help', async () => {
+  it('loads no native module (tree-sitter, LevelDB, onnxruntime) nor the type checker to print help', async () => {
     const script = `
       const { createProgram } = await import(${JSON.stringify(path.join(REPO_ROOT, 'dist/cli/program.js'))});
       createProgram().helpInformation();
@@ -53,6 +53,7 @@ describe('ccx --help and --version', () => {
       console.log(JSON.stringify({
         treeSitter: /tree.sitter/i.test(maps),
         level: /classic.level/i.test(maps),
+        onnx: /onnxruntime/i.test(maps),
         checker: loaded.some((p) => /node_modules[\\/](ts-morph|@ts-morph|typescript|picomatch)[\\/]/.test(p)),
       }));
     `;
@@ -63,7 +64,7 @@ describe('ccx --help and --version', () => {
       child.on('error', reject);
       child.on('close', () => resolve(text));
     });
-    expect(JSON.parse(out)).toEqual({ treeSitter: false, level: false, checker: false });
+    expect(JSON.parse(out)).toEqual({ treeSitter: false, level: false, onnx: false, checker: false });
   });
 
   it('exits 2 with usage help on an unknown command or a bad option value', async () => {

@@ -11,7 +11,14 @@ interface PredictCliOptions {
   list?: boolean;
   top?: number;
   verbose?: boolean;
+  embedModel?: string;
 }
+
+const embedModelOption = () =>
+  new Option(
+    '--embed-model <dir>',
+    'also compare submissions by chunk embeddings from a local model (Hugging Face ONNX layout)',
+  );
 
 export function registerPredictCommands(program: Command): void {
   const load = () => import('../../predict/predict.js');
@@ -26,6 +33,7 @@ export function registerPredictCommands(program: Command): void {
     )
     .option('--list', 'list the trained models instead: id, method, records used, time')
     .option('--json', 'print as JSON')
+    .addOption(embedModelOption())
     .addOption(storeOption('./.ccx'))
     .addOption(waitOption())
     .action(async (opts: PredictCliOptions) => {
@@ -39,11 +47,11 @@ export function registerPredictCommands(program: Command): void {
             process.stdout.write(`${m.id}  ${m.method}  ${formatCount(m.records)} records  ${m.createdAt}\n`);
         return;
       }
-      const info = await core.train({ ...common, method: opts.method });
+      const info = await core.train({ ...common, method: opts.method, embedModel: opts.embedModel });
       if (opts.json) printJson(info);
       else
         process.stdout.write(
-          `trained ${info.method} model ${info.id} on ${formatCount(info.records)} records\n`,
+          `trained ${info.method} model ${info.id} on ${formatCount(info.records)} records${info.embedModel ? ` with embeddings (model ${info.embedModel})` : ''}\n`,
         );
     });
 
@@ -57,6 +65,7 @@ export function registerPredictCommands(program: Command): void {
     .option('--method <name>', 'use the newest model of this method (default: the newest model)')
     .option('--json', 'print {submission, model, static, predicted, coldStart} as JSON')
     .option('--verbose', 'print a latency breakdown on stderr')
+    .addOption(embedModelOption())
     .addOption(storeOption('./.ccx'))
     .addOption(waitOption())
     .action(async (submission: string, opts: PredictCliOptions) => {
@@ -65,15 +74,22 @@ export function registerPredictCommands(program: Command): void {
         wait: opts.wait ?? false,
         top: opts.top,
         method: opts.method,
+        embedModel: opts.embedModel,
       });
+      for (const note of r.notes) process.stderr.write(`ccx: ${note}\n`);
       if (opts.verbose) {
         const t = r.timings;
+        const e = r.embeddings;
         process.stderr.write(
-          `load ${t.loadMs} ms, features ${t.featuresMs} ms, prediction ${t.predictMs} ms${t.cached ? ' (cached)' : ''}\n`,
+          `load ${t.loadMs} ms, features ${t.featuresMs} ms, prediction ${t.predictMs} ms${t.cached ? ' (cached)' : ''}\n${
+            e === undefined
+              ? ''
+              : `embeddings: ${e.computed} computed, ${e.stored} from the store, ${e.memory} from memory, ${e.evicted} evicted\n`
+          }`,
         );
       }
       if (opts.json) {
-        const { timings: _timings, ...out } = r;
+        const { timings: _timings, embeddings: _embeddings, notes: _notes, ...out } = r;
         printJson(out);
         return;
       }
@@ -94,10 +110,15 @@ export function registerPredictCommands(program: Command): void {
     .command('eval')
     .description("replay the history: each method's predictions scored against what each run used")
     .option('--json', 'print {records, methods: [{name, recall, precision, fullHitRate, ...}]} as JSON')
+    .addOption(embedModelOption())
     .addOption(storeOption('./.ccx'))
     .addOption(waitOption())
     .action(async (opts: PredictCliOptions) => {
-      const r = await (await load()).evaluate({ store: opts.store, wait: opts.wait ?? false });
+      const r = await (await load()).evaluate({
+        store: opts.store,
+        wait: opts.wait ?? false,
+        embedModel: opts.embedModel,
+      });
       if (opts.json) {
         printJson(r);
         return;
