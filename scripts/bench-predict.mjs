@@ -7,6 +7,10 @@
 //
 //   node scripts/bench-predict.mjs [--records 300] [--no-write]
 //
+// Each workload is also evaluated with `--embed-model` (the tiny model of scripts/tiny-model.mjs,
+// as no real model can be fetched here) twice: the first eval embeds the submissions' chunks, the
+// second finds them all in the store's cache.
+//
 // Workloads: the tape test files of qs and resolve (npm pack, their own tests), and 30 modules
 // of the Python standard library's own test suite (unittest).
 import { spawnSync } from 'node:child_process';
@@ -16,6 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeDocsBlock } from './docs-block.mjs';
 import { fetchPackage, testFiles } from './test-packages.mjs';
+import { writeEmbeddingModel } from './tiny-model.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ccx = path.join(root, 'bin', 'ccx.js');
@@ -23,6 +28,8 @@ const args = process.argv.slice(2);
 const total = Number(args.includes('--records') ? args[args.indexOf('--records') + 1] : 300);
 const write = !args.includes('--no-write');
 const scratch = mkdtempSync(path.join(tmpdir(), 'ccx-bench-predict-'));
+const embedModel = path.join(scratch, 'tiny-embedding');
+writeEmbeddingModel(embedModel, { dim: 64 });
 
 function ccxRun(argv, cwd) {
   const r = spawnSync(process.execPath, [ccx, ...argv], { cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -79,8 +86,19 @@ function workload(name, dir, commands) {
   writeFileSync(file, `${lines.join('\n')}\n`);
   r = ccxRun(['history', 'import', file, '--store', replayStore], dir);
   if (r.status !== 0) throw new Error(`import: ${r.stderr}`);
+  let t = performance.now();
   const evaluation = JSON.parse(ccxRun(['eval', '--json', '--store', replayStore], dir).stdout);
+  const plainMs = performance.now() - t;
+  const embedded = [];
+  for (let pass = 0; pass < 2; pass++) {
+    t = performance.now();
+    r = ccxRun(['eval', '--json', '--store', replayStore, '--embed-model', embedModel], dir);
+    if (r.status !== 0) throw new Error(`eval --embed-model: ${r.stderr}`);
+    embedded.push({ ms: performance.now() - t, evaluation: JSON.parse(r.stdout) });
+  }
   return {
+    plainMs,
+    embedded,
     name,
     submissions: real.length,
     meanUsed: real.reduce((n, x) => n + x.chunksUsed.length, 0) / real.length,
@@ -160,6 +178,18 @@ for (const r of results) {
     ),
   );
 }
+lines.push(
+  '',
+  `**With \`--embed-model\`** (the 64-dimension tiny model of scripts/tiny-model.mjs; eval wall time of the whole replay, the first pass embedding every submission's chunks, the second reading them from the store's cache):`,
+  '',
+  '| workload | eval ms | first eval --embed-model ms | second ms | knn full-hit (plain → embed) | hybrid full-hit (plain → embed) |',
+  '| --- | ---: | ---: | ---: | ---: | ---: |',
+  ...results.map((r) => {
+    const hit = (e, name) => e.methods.find((m) => m.name === name).fullHitRate.toFixed(3);
+    const [first, second] = r.embedded;
+    return `| ${r.name} | ${r.plainMs.toFixed(0)} | ${first.ms.toFixed(0)} | ${second.ms.toFixed(0)} | ${hit(r.evaluation, 'knn')} → ${hit(second.evaluation, 'knn')} | ${hit(r.evaluation, 'hybrid')} → ${hit(second.evaluation, 'hybrid')} |`;
+  }),
+);
 const table = lines.join('\n');
 process.stdout.write(`${table}\n`);
 if (write) writeDocsBlock('predict', 'ccx eval: co-usage prediction on real workloads (issue 4)', table);
