@@ -58,7 +58,9 @@ export function planSlice(
   // The innermost chunk strictly containing each chunk (the module chunk contains all, so skip it).
   const parent = new Map<string, string>();
   for (const [file, chunks] of byFile) {
-    const inner = chunks.filter((c) => c.id !== file).sort((a, b) => a.startByte - b.startByte || b.endByte - a.endByte);
+    const inner = chunks
+      .filter((c) => c.id !== file)
+      .sort((a, b) => a.startByte - b.startByte || b.endByte - a.endByte);
     const stack: ManifestChunk[] = [];
     for (const c of inner) {
       while (stack.length > 0 && stack[stack.length - 1]!.endByte <= c.startByte) stack.pop();

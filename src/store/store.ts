@@ -23,6 +23,7 @@
  * | `md:<id>`        | that model's state JSON (src/predict/model.ts)                                 |
  * | `e:<model>:<hash>` | a chunk embedding: 8-byte big-endian last-use time (ms), then float32 LE values |
  * | `em:<model>`     | JSON `{ count }`: how many embeddings the model has (for the LRU bound)         |
+ * | `v:<id>`         | an environment record JSON (src/env/environment.ts); its files live in `environments/<id>/` |
  * | `h:<root>`       | the head snapshot id of a root (the absolute path string given), UTF-8         |
  *
  * A snapshot id is the sha256 (hex) of the canonical JSON (src/store/canonical-json.ts) of
@@ -650,6 +651,38 @@ export class ChunkStore {
       await this.#db.batch(ops);
       return evicted;
     });
+  }
+
+  /** Stores (or replaces) an environment record (key `v:<id>`). */
+  async putEnvironment(record: { id: string }): Promise<void> {
+    await this.#exclusive(() => this.#db.put(`v:${record.id}`, jsonBytes(record), { sync: true }));
+  }
+
+  /**
+   * Environment records in id order, parsed.
+   * @throws StoreError when a record is not valid JSON.
+   */
+  async listEnvironments(): Promise<unknown[]> {
+    const out: unknown[] = [];
+    for await (const [key, value] of this.#db.iterator(prefixRange('v:'))) {
+      try {
+        out.push(JSON.parse(value.toString('utf8')));
+      } catch (cause) {
+        throw this.#corrupt(`the environment record ${key.slice(2)} is not valid JSON`, cause);
+      }
+    }
+    return out;
+  }
+
+  /** Deletes environment records (their files are the caller's to remove). */
+  async deleteEnvironments(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.#exclusive(() =>
+      this.#db.batch(
+        ids.map((id) => ({ type: 'del' as const, key: `v:${id}` })),
+        { sync: true },
+      ),
+    );
   }
 
   /** The link index kept beside a snapshot (key `sl:<id>`), or undefined when absent or unreadable. */
