@@ -9,7 +9,7 @@ import { registerCatCommand } from './commands/cat.js';
 import { registerChunkCommand } from './commands/chunk.js';
 import { registerDepsCommand } from './commands/deps.js';
 import { registerDiffCommand } from './commands/diff.js';
-import { registerEnvCommand } from './commands/env.js';
+import { registerEnvCommand, registerResolveCommand } from './commands/env.js';
 import { registerHistoryCommand } from './commands/history.js';
 import { registerLogCommand } from './commands/log.js';
 import { registerManifestCommand } from './commands/manifest.js';
@@ -70,6 +70,7 @@ export function createProgram(): Command {
   registerHistoryCommand(program);
   registerPredictCommands(program);
   registerEnvCommand(program);
+  registerResolveCommand(program);
   registerManifestCommand(program);
   registerLogCommand(program);
   registerShowCommand(program);

@@ -28,9 +28,13 @@ export interface EnvFile {
 
 /** Files that go into layers together. */
 export interface EnvUnit {
-  /** `src:<path>:<sha256 of the bytes>`, `npm:<name>@<version>` or `cfg:<path>:<sha256>`. */
+  /**
+   * `src:<path>:<sha256 of the bytes>`, `npm:<name>@<version>:<dir>`, `cfg:<path>:<sha256>` (a
+   * package.json) or `dat:<path>:<sha256>` (a file ccx does not index that a held file imports,
+   * such as `require('./data.json')`, or one of a data directory).
+   */
   key: string;
-  kind: 'source' | 'package' | 'config';
+  kind: 'source' | 'package' | 'config' | 'data';
   files: EnvFile[];
   bytes: number;
 }
@@ -93,6 +97,30 @@ function packageFiles(dir: string, base: string): EnvFile[] {
   };
   walk(dir);
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Directories never copied as data: dependencies, version control, ccx's own store. */
+const NOT_DATA = new Set(['node_modules', '.git', '.hg', '.svn', '.ccx', '__pycache__']);
+
+/** Files under `dir` (relative to the root), root-relative, dependency and VCS directories left out. */
+function filesUnder(root: string, dir: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = readdirSync(path.join(root, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (NOT_DATA.has(e.name)) continue;
+      const child = rel === '' || rel === '.' ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) walk(child);
+      else if (e.isFile()) out.push(child);
+    }
+  };
+  walk(dir);
+  return out.sort();
 }
 
 /** The package name of an import specifier (`@scope/name/sub` -> `@scope/name`). */
@@ -164,10 +192,21 @@ export async function assembleEnvironment(input: {
   manifest: Manifest;
   seeds: Iterable<string>;
   wholeFiles?: ReadonlySet<string>;
+  /**
+   * Directories (relative to the root) whose every file goes in whole: what a run reads at run
+   * time (test fixtures, data), added when a check fails for want of them.
+   */
+  dataDirs?: readonly string[];
 }): Promise<AssembledEnvironment> {
   const { store, root, content, manifest } = input;
-  const plan = planSlice(manifest, input.seeds, { wholeFiles: input.wholeFiles });
   const byPath = new Map(content.files.map((f) => [f.path, f]));
+  const inDataDirs = (input.dataDirs ?? []).flatMap((d) => filesUnder(root, d));
+  const indexedData = new Set(inDataDirs.filter((f) => byPath.has(f) && byPath.get(f)!.status !== 'skipped'));
+  const plan = planSlice(
+    manifest,
+    [...input.seeds, ...manifest.chunks.filter((c) => indexedData.has(c.file)).map((c) => c.id)],
+    { wholeFiles: new Set([...(input.wholeFiles ?? []), ...indexedData]) },
+  );
   const planned = plan.files.map((f) => byPath.get(f.path)!).filter((f) => f !== undefined);
   const analyses = await loadAnalyses(
     store,
@@ -233,6 +272,35 @@ export async function assembleEnvironment(input: {
       kind: 'config',
       files: [{ path: rel, data, mode: 0o644 }],
       bytes: data.length,
+    });
+  }
+  // Files ccx does not index that held files import by a relative specifier (JSON, native addons).
+  const data = new Set<string>();
+  for (const f of plan.files) {
+    const analysis = analyses.get(f.path);
+    if (analysis === undefined || !/\.(c|m)?[jt]sx?$/.test(f.path)) continue;
+    for (const imp of analysis.imports) {
+      if (!imp.specifier.startsWith('./') && !imp.specifier.startsWith('../')) continue;
+      const target = path.posix.normalize(path.posix.join(path.posix.dirname(f.path), imp.specifier));
+      if (target.startsWith('..')) continue;
+      for (const candidate of [target, `${target}.json`, `${target}.node`]) {
+        if (byPath.has(candidate)) break;
+        const full = path.join(root, candidate);
+        if (existsSync(full) && statSync(full).isFile()) {
+          data.add(candidate);
+          break;
+        }
+      }
+    }
+  }
+  for (const rel of inDataDirs) if (!indexedData.has(rel)) data.add(rel);
+  for (const rel of [...data].sort()) {
+    const bytes = readFileSync(path.join(root, rel));
+    units.push({
+      key: `dat:${rel}:${sha256(bytes)}`,
+      kind: 'data',
+      files: [{ path: rel, data: bytes, mode: modeOf(path.join(root, rel)) }],
+      bytes: bytes.length,
     });
   }
   const npm = npmUnits(root, [...externals].sort());

@@ -20,7 +20,7 @@
  * the code changed gets a new id and the next version number.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   loadAnalyses,
@@ -71,11 +71,23 @@ export interface EnvironmentRecord {
   runtime: Runtime;
   /** From the history: p95 of the profile's runs, to set limits with. */
   limits: { wallMs: number; maxRssKb: number };
-  layers: Array<{ digest: string; size: number; shared: number; units: number }>;
+  /** Bottom first, the base image's left out: digest, size, how many environments share it, unit keys. */
+  layers: Array<{ digest: string; size: number; shared: number; units: string[] }>;
   manifestDigest: string;
   externals: AssembledEnvironment['externals'];
+  /** Files the module hook loaded from the store when a submission ran here (`ccx resolve --run`). */
+  loadedAtRunTime?: string[];
   /** The correctness check: whether the runs matched, files widened to whole, slices kept whole. */
-  check: { ran: number; ok: boolean; widened: string[]; keptWhole: string[]; failures: string[] };
+  check: {
+    ran: number;
+    ok: boolean;
+    /** Files held whole because a run differed with their slice. */
+    widened: string[];
+    /** Directories whose unindexed files (fixtures, data) were added because a run needed them. */
+    dataDirs: string[];
+    keptWhole: string[];
+    failures: string[];
+  };
 }
 
 /** What `ccx env ls --json` lists and `ccx env show --json` prints (with `chunks`). */
@@ -100,13 +112,13 @@ function sha256(s: string | Buffer): string {
   return createHash('sha256').update(s).digest('hex');
 }
 
-function percentile95(values: number[]): number {
+export function percentile95(values: number[]): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)]!;
 }
 
-async function detectRuntime(languages: string[]): Promise<Runtime> {
+export async function detectRuntime(languages: string[]): Promise<Runtime> {
   const runtime: Runtime = {};
   if (languages.some((l) => l === 'javascript' || l === 'typescript' || l === 'tsx'))
     runtime.node = process.version;
@@ -120,14 +132,14 @@ async function detectRuntime(languages: string[]): Promise<Runtime> {
 }
 
 /** A profile: submissions built for together, with their seeds. */
-interface Profile {
+export interface Profile {
   id: string;
   submissions: EnvironmentRecord['submissions'];
   seeds: Set<string>;
   records: ExecutionRecord[];
 }
 
-interface Context {
+export interface Context {
   store: ChunkStore;
   root: string;
   storePath: string;
@@ -137,7 +149,7 @@ interface Context {
   sets: StaticSets;
 }
 
-async function withContext<T>(options: EnvOptions, fn: (ctx: Context) => Promise<T>): Promise<T> {
+export async function withContext<T>(options: EnvOptions, fn: (ctx: Context) => Promise<T>): Promise<T> {
   const root = path.resolve(options.root ?? '.');
   const storePath = resolveStorePath(root, options.store);
   const store = await openStore(storePath, { create: false, wait: options.wait ?? false });
@@ -294,8 +306,9 @@ async function runOnce(
   return { exitCode: r.exitCode ?? (r.timedOut ? 124 : 1), out: normalizeOutput(String(r.all ?? ''), cwd) };
 }
 
-function writeTree(dir: string, units: readonly EnvUnit[]): void {
-  rmSync(dir, { recursive: true, force: true });
+/** Writes units' files under `dir` (emptied first unless `keep`). */
+export function writeTree(dir: string, units: readonly EnvUnit[], keep = false): void {
+  if (!keep) rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   for (const u of units)
     for (const f of u.files) {
@@ -328,7 +341,24 @@ async function checkRuns(
   return { ran, failures };
 }
 
-interface Built {
+/** Layers of an OCI image layout's (first) image; 0 without one or when unreadable (oci.ts reports that). */
+function baseLayerCount(base: string | undefined): number {
+  if (base === undefined) return 0;
+  try {
+    const index = JSON.parse(readFileSync(path.join(base, 'index.json'), 'utf8')) as {
+      manifests: Array<{ digest: string }>;
+    };
+    const digest = index.manifests[0]!.digest.replace('sha256:', '');
+    const manifest = JSON.parse(readFileSync(path.join(base, 'blobs', 'sha256', digest), 'utf8')) as {
+      layers: unknown[];
+    };
+    return manifest.layers.length;
+  } catch {
+    return 0;
+  }
+}
+
+export interface Built {
   profile: Profile;
   assembled: AssembledEnvironment;
   runtime: Runtime;
@@ -337,7 +367,7 @@ interface Built {
 }
 
 /** Assembles a profile's environment, checks it, and widens it until its runs match (or all is whole). */
-async function assembleChecked(
+export async function assembleChecked(
   ctx: Context,
   profile: Profile,
   scratch: string,
@@ -349,21 +379,32 @@ async function assembleChecked(
   };
   const whole = new Set<string>();
   const widened: string[] = [];
+  const dataDirs: string[] = [];
   let assembled = await assembleEnvironment({ ...ctx, seeds: profile.seeds });
   const runtime = await detectRuntime(assembled.languages);
   let result = { ran: 0, failures: [] as Array<{ entry: string; out: string }> };
-  for (let round = 0; check && round < 3; round++) {
+  // Widening, a step at a time: the sliced files the differing output names, then every sliced
+  // file, then the unindexed files (fixtures, data) of the failing submissions' directories.
+  for (let round = 0; check && round < 4; round++) {
     writeTree(scratch, assembled.units);
     result = await checkRuns(ctx.root, scratch, profile, limits);
     if (result.failures.length === 0) break;
     const sliced = assembled.plan.files.filter((f) => !f.whole && !whole.has(f.path)).map((f) => f.path);
-    if (sliced.length === 0) break;
     const named = sliced.filter((p) => result.failures.some((f) => f.out.includes(p)));
-    for (const p of named.length > 0 && round === 0 ? named : sliced) {
-      whole.add(p);
-      widened.push(p);
+    const widen = named.length > 0 && round === 0 ? named : sliced;
+    if (widen.length > 0) {
+      for (const p of widen) {
+        whole.add(p);
+        widened.push(p);
+      }
+    } else {
+      const dirs = [...new Set(result.failures.map((f) => path.posix.dirname(f.entry)))].filter(
+        (d) => !dataDirs.includes(d),
+      );
+      if (dirs.length === 0) break;
+      dataDirs.push(...dirs);
     }
-    assembled = await assembleEnvironment({ ...ctx, seeds: profile.seeds, wholeFiles: whole });
+    assembled = await assembleEnvironment({ ...ctx, seeds: profile.seeds, wholeFiles: whole, dataDirs });
   }
   rmSync(scratch, { recursive: true, force: true });
   return {
@@ -375,6 +416,7 @@ async function assembleChecked(
       ran: result.ran,
       ok: result.failures.length === 0,
       widened: widened.sort(),
+      dataDirs,
       keptWhole: assembled.keptWhole.map((k) => k.path),
       failures: result.failures.map((f) => `${f.entry}: ${f.out.slice(0, 400)}`),
     },
@@ -382,20 +424,28 @@ async function assembleChecked(
 }
 
 /** Writes the outputs of built environments, layered together, and stores their records. */
-async function writeEnvironments(
+export async function writeEnvironments(
   ctx: Context,
   built: Built[],
-  options: { base?: string },
+  options: { base?: string; alongsideExisting?: boolean },
 ): Promise<EnvironmentRecord[]> {
   const existing = (await ctx.store.listEnvironments()) as EnvironmentRecord[];
   const keyed = new Map(built.map((b) => [b.profile.id, b]));
-  const plans = planLayers(
-    new Map(built.map((b) => [b.profile.id, b.assembled.units.map((u) => u.key)])),
-    MAX_LAYERS - (options.base === undefined ? 0 : 20),
-  );
+  const unitSets = new Map(built.map((b) => [b.profile.id, b.assembled.units.map((u) => u.key)]));
+  // Planned with the environments already built, a new one's layers that hold the same units
+  // as theirs have the same digests.
+  if (options.alongsideExisting)
+    for (const e of existing)
+      if (!unitSets.has(e.profile))
+        unitSets.set(
+          `existing:${e.id}`,
+          e.layers.flatMap((l) => (Array.isArray(l.units) ? l.units : [])),
+        );
+  const plans = planLayers(unitSets, MAX_LAYERS - baseLayerCount(options.base));
   const out: EnvironmentRecord[] = [];
   for (const [profileId, layers] of plans) {
-    const b = keyed.get(profileId)!;
+    const b = keyed.get(profileId);
+    if (b === undefined) continue;
     const unitByKey = new Map(b.assembled.units.map((u) => [u.key, u]));
     const id = sha256(
       JSON.stringify([
@@ -412,6 +462,13 @@ async function writeEnvironments(
       dockerfile: path.join(envRoot, 'context', 'Dockerfile'),
       nix: path.join(envRoot, 'default.nix'),
     };
+    // Profiles whose environments came out identical share one: the submissions are merged.
+    const same = out.find((e) => e.id === id);
+    if (same !== undefined) {
+      same.submissions.push(...b.profile.submissions);
+      await ctx.store.putEnvironment(same);
+      continue;
+    }
     const before = existing.find((e) => e.id === id);
     const previous = existing.filter((e) => e.profile === profileId);
     const version = before?.version ?? previous.reduce((v, e) => Math.max(v, e.version), 0) + 1;
@@ -471,7 +528,7 @@ async function writeEnvironments(
         digest: l.digest,
         size: l.size,
         shared: layers[i]!.shared,
-        units: layers[i]!.units.length,
+        units: layers[i]!.units,
       })),
       manifestDigest: written.manifestDigest,
       externals: b.assembled.externals,

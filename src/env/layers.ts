@@ -4,8 +4,8 @@
  * environments that hold them, so every environment holding a group holds all of it and the
  * group's layer has the same bytes, hence the same digest, in each (shared layers are stored and
  * pulled once). Groups shared by more environments go lower; environment-specific ones on top.
- * Within a group, npm packages, then configuration, then sources get a layer each (packages
- * change least often). Past `maxLayers`, an environment's least-shared groups merge into one
+ * Within a group, npm packages, then configuration, then data files, then sources get a layer
+ * each (packages change least often). Past `maxLayers`, an environment's least-shared groups merge into one
  * top layer.
  */
 
@@ -17,10 +17,10 @@ export interface LayerPlan {
   shared: number;
 }
 
-const KIND_ORDER: Record<string, number> = { npm: 0, cfg: 1, src: 2 };
+const KIND_ORDER: Record<string, number> = { npm: 0, cfg: 1, dat: 2, src: 3 };
 
 function kindOf(unitKey: string): number {
-  return KIND_ORDER[unitKey.slice(0, unitKey.indexOf(':'))] ?? 3;
+  return KIND_ORDER[unitKey.slice(0, unitKey.indexOf(':'))] ?? 4;
 }
 
 /**

@@ -279,16 +279,10 @@ export interface PredictResult {
 }
 
 /**
- * Predicts the chunks a submission (a file or directory inside the root) will use. The root is
- * chunked first, so a new or edited submission is seen as it is now.
- * @throws UsageError when the submission is outside the root or holds no indexed file.
+ * A submission's path relative to the root (`''` for the root itself), `/`-separated.
+ * @throws UsageError when it is outside the root or cannot be read
  */
-export async function predict(
-  submission: string,
-  options: PredictStoreOptions & { top?: number; method?: string } = {},
-): Promise<PredictResult> {
-  const t0 = performance.now();
-  const root = path.resolve(options.root ?? '.');
+export function locateSubmission(root: string, submission: string): string {
   const absolute = path.resolve(submission);
   const rel = path.relative(root, absolute).split(path.sep).join('/');
   if (rel.startsWith('..') || path.isAbsolute(rel)) {
@@ -301,6 +295,21 @@ export async function predict(
   } catch (cause) {
     throw new UsageError(`cannot read ${submission}`, { cause });
   }
+  return rel;
+}
+
+/**
+ * Predicts the chunks a submission (a file or directory inside the root) will use. The root is
+ * chunked first, so a new or edited submission is seen as it is now.
+ * @throws UsageError when the submission is outside the root or holds no indexed file.
+ */
+export async function predict(
+  submission: string,
+  options: PredictStoreOptions & { top?: number; method?: string } = {},
+): Promise<PredictResult> {
+  const t0 = performance.now();
+  const root = path.resolve(options.root ?? '.');
+  const rel = locateSubmission(root, submission);
   await chunk({ root, store: options.store, manifest: false, wait: options.wait });
   return withSnapshot(options, async ({ store, sets, tokensOf, embeddings }) => {
     const loaded = performance.now();

@@ -654,7 +654,7 @@ export class ChunkStore {
   }
 
   /** Stores (or replaces) an environment record (key `v:<id>`). */
-  async putEnvironment(record: { id: string }): Promise<void> {
+  async putEnvironment<T extends { id: string }>(record: T): Promise<void> {
     await this.#exclusive(() => this.#db.put(`v:${record.id}`, jsonBytes(record), { sync: true }));
   }
 

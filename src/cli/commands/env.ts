@@ -60,7 +60,9 @@ export function registerEnvCommand(program: Command): void {
               : c.ok
                 ? `checked (${c.ran} runs match)`
                 : `CHECK FAILED (${c.failures.length} of ${c.ran} runs differ)`
-          }${c.widened.length > 0 ? `, widened to whole files: ${c.widened.join(', ')}` : ''}\n`,
+          }${c.widened.length > 0 ? `, widened to whole files: ${c.widened.join(', ')}` : ''}${
+            c.dataDirs.length > 0 ? `, with every file of ${c.dataDirs.map((d) => `${d}/`).join(', ')}` : ''
+          }\n`,
         );
         for (const f of c.failures) process.stderr.write(`ccx: ${e.id}: ${f.split('\n')[0]}\n`);
       }
@@ -114,6 +116,9 @@ export function registerEnvCommand(program: Command): void {
         }; limits from the history p95: ${e.limits.wallMs} ms, ${e.limits.maxRssKb} KiB`,
         `submissions: ${e.submissions.map((s) => `${s.entry} (${s.weight} runs)`).join(', ')}`,
         `npm packages: ${e.externals.npm.join(', ') || 'none'}${e.externals.missing.length > 0 ? `; not found: ${e.externals.missing.join(', ')}` : ''}`,
+        ...(e.loadedAtRunTime?.length
+          ? [`loaded from the store at run time: ${e.loadedAtRunTime.join(', ')}`]
+          : []),
         `check: ${e.check.ran === 0 ? 'not run' : e.check.ok ? `${e.check.ran} runs match the root` : `FAILED: ${e.check.failures.join('; ')}`}`,
         `dir ${e.paths.dir}`,
         `oci ${e.paths.oci}`,
@@ -140,5 +145,65 @@ export function registerEnvCommand(program: Command): void {
       });
       if (opts.json) printJson(gone);
       else process.stdout.write(`deleted ${formatCount(gone.length)} environments\n`);
+    });
+}
+
+interface ResolveCliOptions {
+  store?: string;
+  wait?: number | true;
+  json?: boolean;
+  run?: boolean;
+  sandbox?: 'bubblewrap' | 'process';
+}
+
+export function registerResolveCommand(program: Command): void {
+  program
+    .command('resolve')
+    .description(
+      'the environment a submission runs in: hit, partial (merge what it lacks) or miss (assemble)',
+    )
+    .argument('<submission>', 'a file or directory of code inside the chunked root')
+    .argument('[command...]', 'with --run, the command to run (after --); default: node FILE or python3 FILE')
+    .option('--run', 'run the submission in the environment, sandboxed')
+    .addOption(
+      new Option('--sandbox <kind>', 'force the sandbox: bubblewrap or process').choices([
+        'bubblewrap',
+        'process',
+      ]),
+    )
+    .option('--json', 'print {environment, match, merged, readyMs, sandbox, run}')
+    .addOption(storeOption('./.ccx'))
+    .addOption(waitOption())
+    .action(async (submission: string, command: string[], opts: ResolveCliOptions) => {
+      const { resolveSubmission } = await import('../../env/resolve.js');
+      const r = await resolveSubmission(submission, {
+        store: opts.store,
+        wait: opts.wait ?? false,
+        run: opts.run,
+        command,
+        prefer: opts.sandbox,
+      });
+      if (r.run !== null) process.exitCode = r.run.exitCode;
+      if (opts.json) {
+        printJson({
+          environment: r.environment,
+          match: r.match,
+          merged: r.merged,
+          readyMs: r.readyMs,
+          sandbox: r.sandbox,
+          run: r.run,
+        });
+        return;
+      }
+      // stdout belongs to the submission when it runs; ccx speaks on stderr.
+      const out = r.run === null ? process.stdout : process.stderr;
+      out.write(
+        `ccx: ${r.match} — environment ${r.environment}${r.matched !== null && r.matched !== r.environment ? ` (extends ${r.matched})` : ''}, ${r.merged.length} chunks merged, ready in ${r.readyMs} ms\n`,
+      );
+      if (r.run !== null) {
+        out.write(
+          `ccx: ran \`${r.command?.join(' ')}\` in ${r.sandbox === 'bubblewrap' ? 'a bubblewrap sandbox' : `a plain child process (${r.sandboxReason})`}: exit ${r.run.exitCode}, ${r.run.wallMs} ms, ${r.run.maxRssKb} KiB${r.dynamic.length > 0 ? `; loaded from the store at run time: ${r.dynamic.join(', ')}` : ''}\n`,
+        );
+      }
     });
 }
