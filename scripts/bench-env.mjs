@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeDocsBlock } from './docs-block.mjs';
+import { replayLines, zipfSequence } from './replay.mjs';
 import { fetchPackage, testFiles } from './test-packages.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -33,24 +34,6 @@ function ccxRun(argv, cwd) {
   const r = spawnSync(process.execPath, [ccx, ...argv], { cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.status !== 0 && argv[0] !== 'run') throw new Error(`ccx ${argv.join(' ')}: ${r.stderr}`);
   return r;
-}
-
-function zipf(n, s, seed) {
-  let state = seed;
-  const random = () => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return state / 2147483648;
-  };
-  const weights = Array.from({ length: n }, (_, k) => 1 / (k + 1) ** s);
-  const sum = weights.reduce((a, b) => a + b, 0);
-  return () => {
-    let x = random() * sum;
-    for (let k = 0; k < n; k++) {
-      x -= weights[k];
-      if (x <= 0) return k;
-    }
-    return n - 1;
-  };
 }
 
 function percentile(values, q) {
@@ -83,18 +66,9 @@ for (const spec of ['qs@6.13.0', 'resolve@1.22.8']) {
   ccxRun(['chunk', dir, '--store', baseStore, '--quiet'], root);
   for (const t of tests) ccxRun(['run', '--quiet', '--store', baseStore, '--', 'node', t], dir);
   const real = JSON.parse(ccxRun(['history', 'ls', '--json', '--store', baseStore], dir).stdout);
-  const order = [...real.keys()].sort((a, b) => ((a * 7919) % real.length) - ((b * 7919) % real.length));
-  const sample = zipf(real.length, 1.1, 7);
-  const sequence = Array.from({ length: total }, () => real[order[sample()]]);
+  const sequence = zipfSequence(real, total, 7);
   const cut = Math.floor(total * 0.7);
-  const t0 = Date.parse('2026-01-01T00:00:00Z');
-  const lines = sequence.slice(0, cut).map((base, i) =>
-    JSON.stringify({
-      ...base,
-      id: `replay-${String(i).padStart(5, '0')}`,
-      startedAt: new Date(t0 + i * 60_000).toISOString(),
-    }),
-  );
+  const lines = replayLines(sequence.slice(0, cut));
   // The real runs are the first records of the history; the replay follows them.
   const file = path.join(scratch, 'history.jsonl');
   writeFileSync(file, `${lines.join('\n')}\n`);

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeDocsBlock } from './docs-block.mjs';
+import { replayLines, zipfSequence } from './replay.mjs';
 import { fetchPackage, testFiles } from './test-packages.mjs';
 import { writeEmbeddingModel } from './tiny-model.mjs';
 
@@ -37,24 +38,6 @@ function ccxRun(argv, cwd) {
 }
 
 /** A seeded Zipf sampler over ranks 0..n-1. */
-function zipf(n, s, seed) {
-  let state = seed;
-  const random = () => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return state / 2147483648;
-  };
-  const weights = Array.from({ length: n }, (_, k) => 1 / (k + 1) ** s);
-  const sum = weights.reduce((a, b) => a + b, 0);
-  return () => {
-    let x = random() * sum;
-    for (let k = 0; k < n; k++) {
-      x -= weights[k];
-      if (x <= 0) return k;
-    }
-    return n - 1;
-  };
-}
-
 /** Runs each command once under ccx run in `dir`, replays them, and evaluates. */
 function workload(name, dir, commands) {
   const store = path.join(scratch, `store-${name.replace(/\W/g, '_')}`);
@@ -65,21 +48,7 @@ function workload(name, dir, commands) {
   }
   const real = JSON.parse(ccxRun(['history', 'ls', '--json', '--store', store], dir).stdout);
   // Ranks: a fixed shuffle of the submissions, so that popularity is not alphabetical.
-  const order = [...real.keys()].sort((a, b) => ((a * 7919) % real.length) - ((b * 7919) % real.length));
-  const sample = zipf(real.length, 1.1, 42);
-  const t0 = Date.parse('2026-01-01T00:00:00Z');
-  const lines = [];
-  for (let i = 0; i < total; i++) {
-    const base = real[order[sample()]];
-    lines.push(
-      JSON.stringify({
-        ...base,
-        id: `replay-${String(i).padStart(5, '0')}`,
-        startedAt: new Date(t0 + i * 60_000).toISOString(),
-        labels: { replayOf: base.id },
-      }),
-    );
-  }
+  const lines = replayLines(zipfSequence(real, total, 42), (base) => ({ labels: { replayOf: base.id } }));
   const replayStore = path.join(scratch, `replay-${name.replace(/\W/g, '_')}`);
   ccxRun(['chunk', dir, '--store', replayStore, '--quiet'], root);
   const file = path.join(scratch, `${name.replace(/\W/g, '_')}.jsonl`);

@@ -2,6 +2,7 @@
  * What a snapshot holds (the `content` the store hashes into the snapshot id) and how a manifest
  * is rebuilt from it plus the per-file analyses the store keeps by content.
  */
+import path from 'node:path';
 import { NotFoundError, StoreError } from '../errors.js';
 import { chunkId } from '../graph/repo-index.js';
 import {
@@ -12,7 +13,8 @@ import {
   type ManifestChunk,
   type ManifestStats,
 } from '../manifest.js';
-import type { ChunkStore, Snapshot } from '../store/store.js';
+import { resolveStorePath } from '../store/location.js';
+import { type ChunkStore, openStore, type Snapshot } from '../store/store.js';
 import type { FileAnalysis, Language } from './types.js';
 
 /** The store key of a file's cached analysis. */
@@ -275,4 +277,44 @@ export async function loadHeadSnapshot(store: ChunkStore, root: string): Promise
     });
   }
   return snapshot;
+}
+
+/** A root's store, opened, with its head snapshot loaded (see {@link withHeadSnapshot}). */
+export interface HeadSnapshot {
+  store: ChunkStore;
+  /** The root, absolute. */
+  root: string;
+  storePath: string;
+  snapshot: Snapshot;
+  content: SnapshotContent;
+  manifest: Manifest;
+}
+
+/**
+ * Opens the store of `root` (`store`, else `CCX_STORE`, else `<root>/.ccx`; it must exist),
+ * loads the root's head snapshot and its manifest, runs `fn`, and closes the store.
+ * @throws StoreError when there is no store; NotFoundError when the root has no snapshot;
+ *   StoreLockedError when another process holds the store and `wait` does not allow waiting
+ */
+export async function withHeadSnapshot<T>(
+  options: { root?: string; store?: string; wait?: boolean | number },
+  fn: (head: HeadSnapshot) => Promise<T>,
+): Promise<T> {
+  const root = path.resolve(options.root ?? '.');
+  const storePath = resolveStorePath(root, options.store);
+  const store = await openStore(storePath, { create: false, wait: options.wait ?? false });
+  try {
+    const snapshot = await loadHeadSnapshot(store, root);
+    const manifest = await loadSnapshotManifest(store, snapshot);
+    return await fn({
+      store,
+      root,
+      storePath,
+      snapshot,
+      content: snapshot.content as SnapshotContent,
+      manifest,
+    });
+  } finally {
+    await store.close();
+  }
 }

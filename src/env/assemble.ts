@@ -99,7 +99,7 @@ function packageFiles(dir: string, base: string): EnvFile[] {
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-/** Directories never copied as data: dependencies, version control, ccx's own store. */
+/** Directories never copied as data: version control, ccx's own store, caches, the root's node_modules. */
 const NOT_DATA = new Set(['node_modules', '.git', '.hg', '.svn', '.ccx', '__pycache__']);
 
 /** Files under `dir` (relative to the root), root-relative, dependency and VCS directories left out. */
@@ -113,7 +113,8 @@ function filesUnder(root: string, dir: string): string[] {
       return;
     }
     for (const e of entries) {
-      if (NOT_DATA.has(e.name)) continue;
+      // The root's node_modules are packages (held as such); one deeper is a fixture.
+      if (NOT_DATA.has(e.name) && (e.name !== 'node_modules' || rel === '' || rel === '.')) continue;
       const child = rel === '' || rel === '.' ? e.name : `${rel}/${e.name}`;
       if (e.isDirectory()) walk(child);
       else if (e.isFile()) out.push(child);
@@ -294,7 +295,10 @@ export async function assembleEnvironment(input: {
     }
   }
   for (const rel of inDataDirs) if (!indexedData.has(rel)) data.add(rel);
+  // A file already held as a source or a package.json is not held twice.
+  const placed = new Set(units.flatMap((u) => u.files.map((f) => f.path)));
   for (const rel of [...data].sort()) {
+    if (placed.has(rel)) continue;
     const bytes = readFileSync(path.join(root, rel));
     units.push({
       key: `dat:${rel}:${sha256(bytes)}`,

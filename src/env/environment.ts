@@ -20,14 +20,9 @@
  * the code changed gets a new id and the next version number.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  loadAnalyses,
-  loadHeadSnapshot,
-  loadSnapshotManifest,
-  type SnapshotContent,
-} from '../chunking/snapshot.js';
+import { loadAnalyses, type SnapshotContent, withHeadSnapshot } from '../chunking/snapshot.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import type { ExecutionRecord } from '../history/record.js';
 import type { Manifest } from '../manifest.js';
@@ -90,6 +85,19 @@ export interface EnvironmentRecord {
   };
 }
 
+/**
+ * What a submission needed beyond its slice for its run to match the root's, as a check found
+ * (store key `vh:<entry>`): files held whole and directories held with every file.
+ */
+export interface EnvironmentHint {
+  entry: string;
+  widened: string[];
+  dataDirs: string[];
+  /** Whether the check passed in the end. */
+  ok: boolean;
+  snapshot: string;
+}
+
 /** What `ccx env ls --json` lists and `ccx env show --json` prints (with `chunks`). */
 export interface EnvironmentSummary {
   id: string;
@@ -150,24 +158,9 @@ export interface Context {
 }
 
 export async function withContext<T>(options: EnvOptions, fn: (ctx: Context) => Promise<T>): Promise<T> {
-  const root = path.resolve(options.root ?? '.');
-  const storePath = resolveStorePath(root, options.store);
-  const store = await openStore(storePath, { create: false, wait: options.wait ?? false });
-  try {
-    const snapshot = await loadHeadSnapshot(store, root);
-    const manifest = await loadSnapshotManifest(store, snapshot);
-    return await fn({
-      store,
-      root,
-      storePath,
-      snapshot: snapshot.id,
-      content: snapshot.content as SnapshotContent,
-      manifest,
-      sets: new StaticSets(manifest),
-    });
-  } finally {
-    await store.close();
-  }
+  return withHeadSnapshot(options, async (head) =>
+    fn({ ...head, snapshot: head.snapshot.id, sets: new StaticSets(head.manifest) }),
+  );
 }
 
 /**
@@ -318,6 +311,31 @@ export function writeTree(dir: string, units: readonly EnvUnit[], keep = false):
     }
 }
 
+/**
+ * A tree to check a slice in: its files written, its npm packages' files hard-linked to the
+ * root's where the file system allows (a check only reads them; paths are those of a copy),
+ * which saves copying them for every candidate.
+ */
+function writeCheckTree(root: string, dir: string, units: readonly EnvUnit[]): void {
+  writeTree(
+    dir,
+    units.filter((u) => u.kind !== 'package'),
+  );
+  for (const u of units) {
+    if (u.kind !== 'package') continue;
+    const rel = u.key.slice(u.key.lastIndexOf(':') + 1);
+    for (const f of u.files) {
+      const target = path.join(dir, f.path);
+      mkdirSync(path.dirname(target), { recursive: true });
+      try {
+        linkSync(path.join(root, rel, path.relative(rel, f.path)), target);
+      } catch {
+        writeFileSync(target, f.data, { mode: f.mode });
+      }
+    }
+  }
+}
+
 /** Runs the profile's submissions in the root and in `dir`; the differing ones, with their output. */
 async function checkRuns(
   root: string,
@@ -386,7 +404,7 @@ export async function assembleChecked(
   // Widening, a step at a time: the sliced files the differing output names, then every sliced
   // file, then the unindexed files (fixtures, data) of the failing submissions' directories.
   for (let round = 0; check && round < 4; round++) {
-    writeTree(scratch, assembled.units);
+    writeCheckTree(ctx.root, scratch, assembled.units);
     result = await checkRuns(ctx.root, scratch, profile, limits);
     if (result.failures.length === 0) break;
     const sliced = assembled.plan.files.filter((f) => !f.whole && !whole.has(f.path)).map((f) => f.path);
@@ -427,7 +445,12 @@ export async function assembleChecked(
 export async function writeEnvironments(
   ctx: Context,
   built: Built[],
-  options: { base?: string; alongsideExisting?: boolean },
+  options: {
+    base?: string;
+    alongsideExisting?: boolean;
+    /** Called once an environment's directory is written, before its image and recipes. */
+    onDirReady?: (profileId: string) => void;
+  },
 ): Promise<EnvironmentRecord[]> {
   const existing = (await ctx.store.listEnvironments()) as EnvironmentRecord[];
   const keyed = new Map(built.map((b) => [b.profile.id, b]));
@@ -476,6 +499,7 @@ export async function writeEnvironments(
     const temp = `${envRoot}.tmp-${process.pid}`;
     rmSync(temp, { recursive: true, force: true });
     writeTree(path.join(temp, 'dir'), b.assembled.units);
+    options.onDirReady?.(profileId);
     const layerFiles = layers.map((l) =>
       l.units.flatMap((k) => unitByKey.get(k)!.files).map((f) => ({ ...f, path: `app/${f.path}` })),
     );
@@ -580,15 +604,28 @@ export async function prewarm(
     const candidates = await candidateProfiles(ctx, records);
     const { chosen, coverage, total } = chooseProfiles(ctx, candidates, options.top ?? 5, budgetBytes);
     const built: Built[] = [];
-    for (const p of chosen) {
-      built.push(
-        await assembleChecked(
-          ctx,
-          p,
-          path.join(ctx.storePath, 'environments', `check-${p.id}-${process.pid}`),
-          options.check ?? true,
-        ),
+    const check = options.check ?? true;
+    // Every candidate is checked, chosen or not: what a submission needs beyond its slice (files
+    // whole, data directories) is kept as a hint, which `ccx resolve` applies when it assembles
+    // or extends an environment for that submission (or one in the same directory) later.
+    for (const p of check ? candidates : chosen) {
+      const b = await assembleChecked(
+        ctx,
+        p,
+        path.join(ctx.storePath, 'environments', `check-${p.id}-${process.pid}`),
+        check,
       );
+      if (check && b.check.ran > 0) {
+        for (const s of p.submissions)
+          await ctx.store.putEnvironmentHint({
+            entry: s.entry,
+            widened: b.check.widened,
+            dataDirs: b.check.dataDirs,
+            ok: b.check.ok,
+            snapshot: ctx.snapshot,
+          });
+      }
+      if (chosen.includes(p)) built.push(b);
     }
     const environments = await writeEnvironments(ctx, built, { base: options.base });
     const layerSizes = new Map<string, number>();

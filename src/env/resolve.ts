@@ -27,6 +27,7 @@ import { assembleEnvironment } from './assemble.js';
 import {
   type Context,
   detectRuntime,
+  type EnvironmentHint,
   type EnvironmentRecord,
   type EnvOptions,
   withContext,
@@ -74,6 +75,21 @@ function commandFor(entry: string, args: string[]): string[] {
   throw new UsageError(`ccx does not know how to run ${entry}`, {
     hint: 'give the command after --, e.g. `ccx resolve FILE --run -- node FILE`',
   });
+}
+
+/**
+ * What checks learned a submission needs beyond its slice: its own hint, else the union of the
+ * hints of submissions in the same directory (tests beside each other read the same fixtures).
+ */
+async function learnedNeeds(ctx: Context, entry: string): Promise<{ widened: string[]; dataDirs: string[] }> {
+  const hints = (await ctx.store.listEnvironmentHints()) as EnvironmentHint[];
+  const own = hints.filter((h) => h.entry === entry);
+  const dir = path.posix.dirname(entry);
+  const near = own.length > 0 ? own : hints.filter((h) => path.posix.dirname(h.entry) === dir);
+  return {
+    widened: [...new Set(near.flatMap((h) => h.widened))].sort(),
+    dataDirs: [...new Set(near.flatMap((h) => h.dataDirs))].sort(),
+  };
 }
 
 /** Chunk ids an environment holds whose code is the same as in the head snapshot. */
@@ -158,11 +174,12 @@ export async function resolveSubmission(
     }
     const entry = files.length === 1 ? files[0]! : rel;
     const submissionHash = sha256Hex(Buffer.from(entry));
+    const needs = await learnedNeeds(ctx, entry);
     if (best !== undefined) {
       const merged = needed.filter((id) => !best.held.has(id)).sort();
       const base = best.env;
       await ctx.store.putEnvironment({ ...base, hits: base.hits + 1 });
-      const env = await extendEnvironment(ctx, base, needed, { entry, hash: submissionHash }, t0);
+      const env = await extendEnvironment(ctx, base, needed, needs, { entry, hash: submissionHash }, t0);
       return {
         match: 'partial' as const,
         env: env.record,
@@ -172,10 +189,15 @@ export async function resolveSubmission(
         entry,
       };
     }
-    const assembled = await assembleEnvironment({ ...ctx, seeds: needed });
+    const assembled = await assembleEnvironment({
+      ...ctx,
+      seeds: needed,
+      wholeFiles: new Set(needs.widened),
+      dataDirs: needs.dataDirs,
+    });
     const runtime = await detectRuntime(assembled.languages);
     const profileId = sha256Hex(Buffer.from(submissionHash)).slice(0, 16);
-    const readyMs = performance.now() - t0;
+    let readyMs = 0;
     const [record] = await writeEnvironments(
       ctx,
       [
@@ -192,14 +214,19 @@ export async function resolveSubmission(
           check: {
             ran: 0,
             ok: true,
-            widened: [],
-            dataDirs: [],
+            widened: needs.widened,
+            dataDirs: needs.dataDirs,
             keptWhole: assembled.keptWhole.map((k) => k.path),
             failures: [],
           },
         },
       ],
-      { alongsideExisting: true },
+      {
+        alongsideExisting: true,
+        onDirReady: () => {
+          readyMs = performance.now() - t0;
+        },
+      },
     );
     return {
       match: 'miss' as const,
@@ -276,16 +303,14 @@ async function extendEnvironment(
   ctx: Context,
   base: EnvironmentRecord,
   needed: string[],
+  needs: { widened: string[]; dataDirs: string[] },
   submission: { entry: string; hash: string },
   t0: number,
 ): Promise<{ record: EnvironmentRecord; readyMs: number }> {
   const seeds = new Set([...base.chunks, ...needed]);
-  const assembled = await assembleEnvironment({
-    ...ctx,
-    seeds,
-    wholeFiles: new Set(base.check.widened),
-    dataDirs: base.check.dataDirs ?? [],
-  });
+  const widened = [...new Set([...base.check.widened, ...needs.widened])].sort();
+  const dataDirs = [...new Set([...(base.check.dataDirs ?? []), ...needs.dataDirs])].sort();
+  const assembled = await assembleEnvironment({ ...ctx, seeds, wholeFiles: new Set(widened), dataDirs });
   const had = new Set(base.layers.flatMap((l) => (Array.isArray(l.units) ? l.units : [])));
   const top = assembled.units.filter((u) => !had.has(u.key));
   const all = await ctx.store.listEnvironments();
@@ -368,7 +393,7 @@ async function extendEnvironment(
     ],
     manifestDigest: written.manifestDigest,
     externals: assembled.externals,
-    check: { ...base.check, keptWhole: assembled.keptWhole.map((k) => k.path) },
+    check: { ...base.check, widened, dataDirs, keptWhole: assembled.keptWhole.map((k) => k.path) },
   };
   await ctx.store.putEnvironment(record);
   return { record, readyMs };

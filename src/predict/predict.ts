@@ -9,12 +9,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { LRUCache } from 'lru-cache';
 import { chunk } from '../chunking/chunk.js';
-import {
-  loadAnalyses,
-  loadHeadSnapshot,
-  loadSnapshotManifest,
-  type SnapshotContent,
-} from '../chunking/snapshot.js';
+import { loadAnalyses, withHeadSnapshot } from '../chunking/snapshot.js';
 import { UsageError } from '../errors.js';
 import { reachable } from '../graph/walk.js';
 import type { ExecutionRecord } from '../history/record.js';
@@ -144,13 +139,7 @@ interface Loaded {
 }
 
 async function withSnapshot<T>(options: PredictStoreOptions, fn: (loaded: Loaded) => Promise<T>): Promise<T> {
-  const root = path.resolve(options.root ?? '.');
-  const storePath = resolveStorePath(root, options.store);
-  const store = await openStore(storePath, { create: false, wait: options.wait ?? false });
-  try {
-    const snapshot = await loadHeadSnapshot(store, root);
-    const manifest = await loadSnapshotManifest(store, snapshot);
-    const content = snapshot.content as SnapshotContent;
+  return withHeadSnapshot(options, async ({ store, root, snapshot, content, manifest }) => {
     const byPath = new Map(content.files.map((f) => [f.path, f]));
     const cache = new Map<string, string[]>();
     const tokensOf = async (files: readonly string[]): Promise<string[]> => {
@@ -183,9 +172,7 @@ async function withSnapshot<T>(options: PredictStoreOptions, fn: (loaded: Loaded
     });
     await embeddings?.flush();
     return result;
-  } finally {
-    await store.close();
-  }
+  });
 }
 
 async function historyOf(store: ChunkStore): Promise<ExecutionRecord[]> {

@@ -24,6 +24,7 @@
  * | `e:<model>:<hash>` | a chunk embedding: 8-byte big-endian last-use time (ms), then float32 LE values |
  * | `em:<model>`     | JSON `{ count }`: how many embeddings the model has (for the LRU bound)         |
  * | `v:<id>`         | an environment record JSON (src/env/environment.ts); its files live in `environments/<id>/` |
+ * | `vh:<entry>`     | what a submission needed beyond its slice, learned by a check (src/env/environment.ts) |
  * | `h:<root>`       | the head snapshot id of a root (the absolute path string given), UTF-8         |
  *
  * A snapshot id is the sha256 (hex) of the canonical JSON (src/store/canonical-json.ts) of
@@ -669,6 +670,24 @@ export class ChunkStore {
         out.push(JSON.parse(value.toString('utf8')));
       } catch (cause) {
         throw this.#corrupt(`the environment record ${key.slice(2)} is not valid JSON`, cause);
+      }
+    }
+    return out;
+  }
+
+  /** Stores what a submission needed beyond its slice (key `vh:<entry>`), replacing the last. */
+  async putEnvironmentHint<T extends { entry: string }>(hint: T): Promise<void> {
+    await this.#exclusive(() => this.#db.put(`vh:${hint.entry}`, jsonBytes(hint)));
+  }
+
+  /** Every environment hint, in entry order; unreadable ones are skipped (hints are a cache). */
+  async listEnvironmentHints(): Promise<unknown[]> {
+    const out: unknown[] = [];
+    for await (const [, value] of this.#db.iterator(prefixRange('vh:'))) {
+      try {
+        out.push(JSON.parse(value.toString('utf8')));
+      } catch {
+        // A damaged hint costs a widening later, nothing more.
       }
     }
     return out;

@@ -200,6 +200,26 @@ describe('ccx env', () => {
     }
   });
 
+  it('puts a base image underneath with --base oci:PATH, and refuses a path that is not a layout', async () => {
+    const base = envFor('main.mjs');
+    const other = copyFixture('env/app');
+    await runCcx(['chunk', other, '--quiet']);
+    await runCcx(['run', '--quiet', '--', 'node', 'main.mjs'], { cwd: other });
+    const r = await runCcx(['env', 'prewarm', '--json', '--no-check', '--base', `oci:${base.paths.oci}`], {
+      cwd: other,
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [e] = JSON.parse(r.stdout).environments as EnvironmentRecord[];
+    const inspect = run(tool('skopeo'), ['inspect', `oci:${e!.paths.oci}:latest`]);
+    const layers = JSON.parse(inspect.stdout).Layers as string[];
+    expect(layers.slice(0, base.layers.length)).toEqual(base.layers.map((l) => l.digest));
+    expect(layers.slice(base.layers.length)).toEqual(e!.layers.map((l) => l.digest));
+    expect(e!.check.ran).toBe(0);
+    const bad = await runCcx(['env', 'prewarm', '--base', `oci:${other}`], { cwd: other });
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/is not an OCI image layout/);
+  });
+
   it('builds the same bytes again, and a new version after the code changes; gc keeps the newest', async () => {
     const before = new Map(prewarmed.environments.map((e) => [e.id, treeDigests(e.paths.oci)]));
     const again = JSON.parse((await runCcx(['env', 'prewarm', '--json'], { cwd: root })).stdout);

@@ -40,6 +40,7 @@ describe('ccx resolve', () => {
     await runCcx(['chunk', root, '--quiet']);
     await runCcx(['run', '--quiet', '--', 'node', 'main.mjs'], { cwd: root });
     await runCcx(['run', '--quiet', '--', 'python3', 'shapes_main.py'], { cwd: root });
+    await runCcx(['run', '--quiet', '--', 'node', 'size.js'], { cwd: root });
     await runCcx(['train'], { cwd: root });
     expect((await runCcx(['env', 'prewarm'], { cwd: root })).exitCode).toBe(0);
   });
@@ -98,6 +99,15 @@ describe('ccx resolve', () => {
       cwd: root,
     });
     expect(failing.exitCode).toBe(7);
+  });
+
+  it('applies what checks learned to a new submission beside the ones they ran', async () => {
+    // size.js needed lib/text.js whole (it reads its source); a new script beside it gets the same.
+    writeFileSync(path.join(root, 'size2.js'), readFileSync(path.join(root, 'size.js')));
+    const expected = spawnSync('node', ['size2.js'], { cwd: root, encoding: 'utf8' }).stdout;
+    const r = await runCcx(['resolve', 'size2.js', '--run'], { cwd: root });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toBe(expected);
   });
 
   it('loads an ES module the slice lacks from the store at run time, and says so', async () => {
