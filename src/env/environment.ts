@@ -245,7 +245,7 @@ function chooseProfiles(
   candidates: Profile[],
   top: number,
   budgetBytes: number,
-): { chosen: Profile[]; coverage: number; total: number } {
+): { chosen: Profile[]; gains: Map<Profile, number>; total: number } {
   const sized = candidates.map((p) => ({ p, ...estimateBytes(ctx, p.seeds) }));
   const needs = candidates.map((p) => ({
     hash: p.submissions[0]!.hash,
@@ -256,7 +256,7 @@ function chooseProfiles(
   const covered = new Set<string>();
   const chosen: Profile[] = [];
   let spent = 0;
-  let coverage = 0;
+  const gains = new Map<Profile, number>();
   while (chosen.length < top) {
     let best: { i: number; gain: number; ratio: number } | undefined;
     sized.forEach((c, i) => {
@@ -271,10 +271,10 @@ function chooseProfiles(
     const c = sized[best.i]!;
     chosen.push(c.p);
     spent += c.bytes;
-    coverage += best.gain;
+    gains.set(c.p, best.gain);
     for (const n of needs) if (n.needed.every((id) => c.chunks.has(id))) covered.add(n.hash);
   }
-  return { chosen, coverage, total };
+  return { chosen, gains, total };
 }
 
 /** Replaces both trees' paths in a run's output, so that outputs of the root and the environment compare. */
@@ -580,7 +580,9 @@ export interface PrewarmResult {
  * Chooses profiles from the history (and the newest model) that cover the most expected requests
  * within the budget, builds, checks and writes their environments.
  * @param options.top at most this many environments (default 5)
- * @param options.budgetMb at most this many MiB of code (chunk bytes, estimated; default 256)
+ * @param options.budgetMb at most this many MiB: the choice weighs code bytes, and environments
+ *   whose assembled files (npm packages included) go past it are not written (default 256; the
+ *   first chosen is always written)
  * @param options.base an OCI image layout whose layers go underneath
  * @param options.check run each submission in its environment and in the root (default true)
  * @throws NotFoundError without a snapshot; UsageError with an empty history
@@ -602,7 +604,7 @@ export async function prewarm(
     }
     const budgetBytes = (options.budgetMb ?? 256) * 1024 * 1024;
     const candidates = await candidateProfiles(ctx, records);
-    const { chosen, coverage, total } = chooseProfiles(ctx, candidates, options.top ?? 5, budgetBytes);
+    const { chosen, gains, total } = chooseProfiles(ctx, candidates, options.top ?? 5, budgetBytes);
     const built: Built[] = [];
     const check = options.check ?? true;
     // Every candidate is checked, chosen or not: what a submission needs beyond its slice (files
@@ -627,6 +629,15 @@ export async function prewarm(
       }
       if (chosen.includes(p)) built.push(b);
     }
+    // The choice weighed code bytes (an estimate); the budget holds for what was assembled,
+    // npm packages included: environments past it, in the order chosen, are not written.
+    let spent = 0;
+    const affordable = built.filter((b) => {
+      spent += b.assembled.bytes;
+      return spent <= budgetBytes || b === built[0];
+    });
+    built.splice(0, built.length, ...affordable);
+    const coverage = built.reduce((n, b) => n + (gains.get(b.profile) ?? 0), 0);
     const environments = await writeEnvironments(ctx, built, { base: options.base });
     const layerSizes = new Map<string, number>();
     for (const e of environments) for (const l of e.layers) layerSizes.set(l.digest, l.size);

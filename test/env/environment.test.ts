@@ -249,6 +249,17 @@ describe('ccx env', () => {
     );
   });
 
+  it('writes every environment that fits the budget', async () => {
+    const r = await runCcx(['env', 'prewarm', '--json', '--no-check', '--budget-mb', '1', '--top', '3'], {
+      cwd: root,
+    });
+    const out = JSON.parse(r.stdout);
+    // Every environment here is a few hundred bytes: all three fit in 1 MiB.
+    expect(out.environments).toHaveLength(3);
+    expect(out.bytes).toBeLessThanOrEqual(out.budgetBytes);
+    expect(out.coveredRequests).toBe(3);
+  });
+
   it('says what to do with an empty history', async () => {
     const fresh = copyFixture('env/app');
     await runCcx(['chunk', fresh, '--quiet']);

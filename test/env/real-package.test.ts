@@ -51,6 +51,14 @@ describe('[slow] environments of a real package', () => {
     // At least one environment drops chunks of lib/ its tests never need.
     const smallest = Math.min(...envs.map((e) => e.chunks.filter((id) => id.startsWith('lib/')).length));
     expect(smallest).toBeLessThan(libChunks);
+    // Each environment holds tape and its dependencies (about 6 MiB): 8 MiB admits one.
+    const budgeted = await runCcx(
+      ['env', 'prewarm', '--budget-mb', '8', '--no-check', '--json', '--store', store],
+      { cwd: dir },
+    );
+    const within = JSON.parse(budgeted.stdout);
+    expect(within.environments).toHaveLength(1);
+    expect(within.bytes).toBeLessThanOrEqual(8 * 1024 * 1024);
     const utils = envs.find((e) => e.submissions.some((s) => s.entry === 'test/utils.js'));
     if (utils !== undefined) {
       const sliced = readFileSync(path.join(utils.paths.dir, 'lib/utils.js'), 'utf8');

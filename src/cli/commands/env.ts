@@ -29,7 +29,7 @@ export function registerEnvCommand(program: Command): void {
       new Option('--top <k>', 'at most this many environments').argParser(parsePositiveInt).default(5),
     )
     .addOption(
-      new Option('--budget-mb <m>', 'at most this many MiB of code (estimated)')
+      new Option('--budget-mb <m>', 'at most this many MiB of environments (files, npm packages included)')
         .argParser(parsePositiveInt)
         .default(256),
     )
