@@ -1,0 +1,444 @@
+/**
+ * ccx's decoding loop over a {@link CausalLM}: greedy, top-k / top-p sampling with a seed, and
+ * beam search with all beams in one batched session run per step, all with a KV cache, all
+ * stopping at the end of the function, and all optionally syntax-aware (src/gen/syntax.ts).
+ *
+ * Scores are sums of the model's log-softmax over the whole vocabulary; pruning a token for its
+ * syntax removes it from the candidates without renormalizing the rest, so constrained and
+ * unconstrained scores stay comparable. Beam search follows Hugging Face transformers'
+ * `BeamSearchScorer`: 2N candidates per step so that N live beams remain after finished ones are
+ * set aside, finished hypotheses scored by `logprob / length ** lengthPenalty`, and the search
+ * ends when N are finished and no live beam can beat the worst of them.
+ */
+import type { CausalLM, KvCache } from './model.js';
+import {
+  type GenLanguage,
+  type LexState,
+  lexExtend,
+  lexText,
+  type SyntaxChecker,
+  type SyntaxState,
+} from './syntax.js';
+
+/** Why a sequence ended. */
+export type FinishReason = 'eos' | 'end-of-function' | 'length' | 'no-viable-token';
+
+/** One generated sequence. */
+export interface GeneratedSequence {
+  /** Token ids generated after the prompt (up to the end of the function). */
+  tokens: number[];
+  /** The function's text: the forced prefix and what was generated, cut at the function's end. */
+  code: string;
+  /** Sum of the tokens' log-probabilities (natural log). */
+  logprob: number;
+  /** `logprob / tokens ** lengthPenalty` for beams; `logprob` otherwise. */
+  score: number;
+  finish: FinishReason;
+}
+
+/** What every technique shares. */
+export interface DecodeOptions {
+  /** The prompt: retrieved context, doc comment and signature. Must end with `prefix`. */
+  prompt: string;
+  /** The forced function start (signature and doc comment), the start of `code`. */
+  prefix: string;
+  language: GenLanguage;
+  maxNewTokens: number;
+  /** Prune candidates whose text is not a viable prefix (default: on when a checker is given). */
+  syntax?: SyntaxChecker;
+  /** Recompute the whole sequence every step instead of using the KV cache (for tests and the benchmark). */
+  noCache?: boolean;
+  /** Candidates tried per pick before giving up on a step (syntax checks are made lazily, best first). */
+  maxChecks?: number;
+  /** Called after each session run with its wall time in ms (the benchmark's bare-run baseline). */
+  onStep?: (runMs: number) => void;
+}
+
+/** One hypothesis being extended. */
+interface Hypothesis {
+  tokens: number[];
+  logprob: number;
+  /** UTF-8 bytes generated but not yet a whole character. */
+  pending: Uint8Array;
+  /** `prefix + text generated so far`. */
+  text: string;
+  lex: LexState;
+  syntax: SyntaxState | undefined;
+}
+
+/** Outcome of appending one token to a hypothesis. */
+type Extension =
+  | { kind: 'continue'; hyp: Hypothesis }
+  | { kind: 'finished'; hyp: Hypothesis; code: string; finish: FinishReason }
+  | { kind: 'invalid'; reason: string };
+
+const DECODER = new TextDecoder('utf-8');
+
+/** Splits bytes into the longest prefix of whole UTF-8 characters and the rest. */
+function splitUtf8(bytes: Uint8Array): [string, Uint8Array] {
+  let end = bytes.length;
+  // A character is at most 4 bytes: look back at most 3 for an unfinished lead byte.
+  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+    const b = bytes[bytes.length - back]!;
+    if ((b & 0xc0) === 0x80) continue;
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    if (need > back) end = bytes.length - back;
+    break;
+  }
+  return [DECODER.decode(bytes.subarray(0, end)), bytes.slice(end)];
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/** Log-softmax of one row of logits. */
+export function logSoftmax(logits: Float32Array, from = 0, length = logits.length - from): Float64Array {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < length; i++) max = Math.max(max, logits[from + i]!);
+  let sum = 0;
+  for (let i = 0; i < length; i++) sum += Math.exp(logits[from + i]! - max);
+  const lse = max + Math.log(sum);
+  const out = new Float64Array(length);
+  for (let i = 0; i < length; i++) out[i] = logits[from + i]! - lse;
+  return out;
+}
+
+/** Indices of the `k` largest values, largest first (ties: lower index first). */
+export function topK(values: Float64Array, k: number): number[] {
+  const n = Math.min(k, values.length);
+  const best: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (best.length === n && v <= values[best[n - 1]!]!) continue;
+    let j = best.length < n ? best.length : n - 1;
+    if (best.length < n) best.push(i);
+    while (j > 0 && values[best[j - 1]!]! < v) {
+      best[j] = best[j - 1]!;
+      j--;
+    }
+    best[j] = i;
+  }
+  return best;
+}
+
+/** Deterministic PRNG (mulberry32) for seeded sampling. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Drives one model over one prompt: encodes it, runs steps, extends hypotheses. */
+class Decoder {
+  readonly promptIds: number[];
+  readonly prefixLength: number;
+
+  constructor(
+    readonly model: CausalLM,
+    readonly options: DecodeOptions,
+  ) {
+    if (!options.prompt.endsWith(options.prefix))
+      throw new Error('the prompt must end with the forced prefix');
+    const ids = model.tokenizer.encode(options.prompt);
+    this.promptIds = model.addBos && model.bosId !== undefined ? [model.bosId, ...ids] : ids;
+    this.prefixLength = options.prefix.length;
+  }
+
+  root(): Hypothesis {
+    const syntax = this.options.syntax?.start(this.options.prefix).state;
+    return {
+      tokens: [],
+      logprob: 0,
+      pending: new Uint8Array(0),
+      text: this.options.prefix,
+      lex: lexText(this.options.prefix, this.options.language),
+      syntax,
+    };
+  }
+
+  /** Runs the model for `hyps` (which share the cache rows in order) and returns each row's log-probabilities. */
+  async run(
+    hyps: Hypothesis[],
+    cache: KvCache | null,
+  ): Promise<{ logprobs: Float64Array[]; cache: KvCache }> {
+    const start = performance.now();
+    let out: Awaited<ReturnType<CausalLM['step']>>;
+    if (this.options.noCache || cache === null) {
+      out = await this.model.step(
+        hyps.map((h) => [...this.promptIds, ...h.tokens]),
+        null,
+      );
+    } else {
+      out = await this.model.step(
+        hyps.map((h) => [h.tokens.at(-1)!]),
+        cache,
+      );
+    }
+    this.options.onStep?.(performance.now() - start);
+    const vocab = out.logits.length / hyps.length;
+    return {
+      logprobs: hyps.map((_, i) => logSoftmax(out.logits, i * vocab, vocab)),
+      cache: out.cache,
+    };
+  }
+
+  /** Appends a token to a hypothesis: ends it, continues it, or finds it not viable. */
+  extend(hyp: Hypothesis, token: number, logprob: number): Extension {
+    const model = this.model;
+    const tokens = [...hyp.tokens, token];
+    const total = hyp.logprob + logprob;
+    if (model.eosIds.has(token)) {
+      const [rest] = splitUtf8(hyp.pending);
+      const code = `${(hyp.text + rest).trimEnd()}\n`;
+      if (this.options.syntax !== undefined && !this.options.syntax.isComplete(code))
+        return { kind: 'invalid', reason: 'the end of the text before the function is complete' };
+      return { kind: 'finished', hyp: { ...hyp, tokens, logprob: total }, code, finish: 'eos' };
+    }
+    const [piece, pending] = splitUtf8(concat(hyp.pending, model.tokenizer.tokenBytes(token)));
+    const text = hyp.text + piece;
+    const lex = lexExtend(hyp.lex, text, hyp.text.length, this.options.language);
+    const end = this.functionEnd(lex);
+    const next: Hypothesis = { tokens, logprob: total, pending, text, lex, syntax: hyp.syntax };
+    if (end !== null) {
+      const code = `${text.slice(0, end).trimEnd()}\n`;
+      if (this.options.syntax !== undefined && !this.options.syntax.isComplete(code))
+        return { kind: 'invalid', reason: 'the function ends with a syntax error' };
+      return { kind: 'finished', hyp: next, code, finish: 'end-of-function' };
+    }
+    if (lex.invalid !== null && this.options.syntax !== undefined)
+      return { kind: 'invalid', reason: lex.invalid };
+    if (this.options.syntax !== undefined && hyp.syntax !== undefined && piece !== '') {
+      const check = this.options.syntax.extend(hyp.syntax, piece);
+      if (!check.viable) return { kind: 'invalid', reason: check.reason ?? 'not a viable prefix' };
+      next.syntax = check.state;
+    }
+    return { kind: 'continue', hyp: next };
+  }
+
+  /** Where the function ended, if it did in the generated part: JS/TS after the body's `}`, Python before a dedented line. */
+  private functionEnd(lex: LexState): number | null {
+    if (this.options.language === 'python')
+      return lex.dedentAt !== null && lex.dedentAt >= this.prefixLength ? lex.dedentAt : null;
+    return lex.closedAt !== null && lex.closedAt > this.prefixLength ? lex.closedAt : null;
+  }
+
+  /** A hypothesis cut off at the token limit. */
+  finishAtLimit(hyp: Hypothesis): GeneratedSequence {
+    const [rest] = splitUtf8(hyp.pending);
+    return {
+      tokens: hyp.tokens,
+      code: hyp.text + rest,
+      logprob: hyp.logprob,
+      score: hyp.logprob,
+      finish: 'length',
+    };
+  }
+}
+
+/** Picks tokens for one hypothesis in the order `order` gives, the first viable `want` of them. */
+function pickViable(
+  decoder: Decoder,
+  hyp: Hypothesis,
+  logprobs: Float64Array,
+  order: number[],
+  want: number,
+  maxChecks: number,
+): { token: number; logprob: number; ext: Extension }[] {
+  const picked: { token: number; logprob: number; ext: Extension }[] = [];
+  let checks = 0;
+  for (const token of order) {
+    if (picked.length >= want || checks >= maxChecks) break;
+    checks++;
+    const ext = decoder.extend(hyp, token, logprobs[token]!);
+    if (ext.kind !== 'invalid') picked.push({ token, logprob: logprobs[token]!, ext });
+  }
+  return picked;
+}
+
+/**
+ * Greedy decoding: the most probable (viable) token at each step.
+ * @returns one sequence; `finish` says why it ended
+ */
+export async function greedyDecode(model: CausalLM, options: DecodeOptions): Promise<GeneratedSequence> {
+  const decoder = new Decoder(model, options);
+  let hyp = decoder.root();
+  let cache: KvCache | null = null;
+  const maxChecks = options.maxChecks ?? 64;
+  for (let step = 0; step < options.maxNewTokens; step++) {
+    const run = await decoder.run([hyp], cache);
+    cache = run.cache;
+    const logprobs = run.logprobs[0]!;
+    const [best] = pickViable(decoder, hyp, logprobs, topK(logprobs, maxChecks), 1, maxChecks);
+    if (best === undefined) return { ...decoder.finishAtLimit(hyp), finish: 'no-viable-token' };
+    if (best.ext.kind === 'finished')
+      return {
+        tokens: best.ext.hyp.tokens,
+        code: best.ext.code,
+        logprob: best.ext.hyp.logprob,
+        score: best.ext.hyp.logprob,
+        finish: best.ext.finish,
+      };
+    if (best.ext.kind === 'continue') hyp = best.ext.hyp;
+  }
+  return decoder.finishAtLimit(hyp);
+}
+
+/** Options of {@link sampleDecode}. */
+export interface SampleOptions extends DecodeOptions {
+  seed: number;
+  /** Softmax temperature (default 1). */
+  temperature?: number;
+  /** Keep the k most probable tokens (default 50; 0 keeps all). */
+  topK?: number;
+  /** Keep the smallest set whose probability reaches p (nucleus sampling, Holtzman et al. 2020; default 0.95). */
+  topP?: number;
+}
+
+/**
+ * Sampling with top-k and top-p (nucleus) filtering and a seeded PRNG: the same seed gives the
+ * same sequence. A sampled token that is not viable is removed and the rest resampled.
+ */
+export async function sampleDecode(model: CausalLM, options: SampleOptions): Promise<GeneratedSequence> {
+  const decoder = new Decoder(model, options);
+  const random = mulberry32(options.seed);
+  const temperature = options.temperature ?? 1;
+  const k = options.topK ?? 50;
+  const p = options.topP ?? 0.95;
+  let hyp = decoder.root();
+  let cache: KvCache | null = null;
+  for (let step = 0; step < options.maxNewTokens; step++) {
+    const run = await decoder.run([hyp], cache);
+    cache = run.cache;
+    const logprobs = run.logprobs[0]!;
+    const order = topK(logprobs, k > 0 ? k : logprobs.length);
+    // Tempered probabilities of the kept tokens, cut to the nucleus.
+    const weights = order.map((t) => Math.exp(logprobs[t]! / temperature));
+    const sum = weights.reduce((a, b) => a + b, 0);
+    let mass = 0;
+    let keep = 0;
+    while (keep < order.length && (keep === 0 || mass < p)) mass += weights[keep++]! / sum;
+    const tokens = order.slice(0, keep);
+    const w = weights.slice(0, keep);
+    let chosen: Extension | undefined;
+    let chosenToken = -1;
+    while (tokens.length > 0) {
+      const total = w.reduce((a, b) => a + b, 0);
+      let r = random() * total;
+      let i = 0;
+      while (i < w.length - 1 && r >= w[i]!) r -= w[i++]!;
+      const ext = decoder.extend(hyp, tokens[i]!, logprobs[tokens[i]!]!);
+      if (ext.kind !== 'invalid') {
+        chosen = ext;
+        chosenToken = tokens[i]!;
+        break;
+      }
+      tokens.splice(i, 1);
+      w.splice(i, 1);
+    }
+    if (chosen === undefined || chosenToken < 0)
+      return { ...decoder.finishAtLimit(hyp), finish: 'no-viable-token' };
+    if (chosen.kind === 'finished')
+      return {
+        tokens: chosen.hyp.tokens,
+        code: chosen.code,
+        logprob: chosen.hyp.logprob,
+        score: chosen.hyp.logprob,
+        finish: chosen.finish,
+      };
+    if (chosen.kind === 'continue') hyp = chosen.hyp;
+  }
+  return decoder.finishAtLimit(hyp);
+}
+
+/** Options of {@link beamSearch}. */
+export interface BeamOptions extends DecodeOptions {
+  /** Number of beams N (default 4). */
+  beams?: number;
+  /** Exponent of the length normalization of finished hypotheses (default 1; 0 ranks by total log-probability). */
+  lengthPenalty?: number;
+}
+
+/**
+ * Beam search: N beams, batched into one session run per step, the cache rows reordered to follow
+ * the surviving beams.
+ * @returns up to N finished sequences, best score first (unfinished beams at the token limit are
+ *   returned with `finish: 'length'` when fewer than N finished)
+ */
+export async function beamSearch(model: CausalLM, options: BeamOptions): Promise<GeneratedSequence[]> {
+  const n = options.beams ?? 4;
+  const penalty = options.lengthPenalty ?? 1;
+  const maxChecks = options.maxChecks ?? 64;
+  const decoder = new Decoder(model, options);
+  const score = (logprob: number, length: number) => logprob / Math.max(1, length) ** penalty;
+  let beams: Hypothesis[] = [decoder.root()];
+  let cache: KvCache | null = null;
+  const finished: GeneratedSequence[] = [];
+  const worstFinished = () =>
+    finished.length < n ? Number.NEGATIVE_INFINITY : Math.min(...finished.map((f) => f.score));
+
+  for (let step = 0; step < options.maxNewTokens && beams.length > 0; step++) {
+    const run = await decoder.run(beams, cache);
+    // Every beam offers its 2N best viable tokens; the 2N best of all of them compete.
+    const offers: { beam: number; token: number; total: number; ext: Extension }[] = [];
+    beams.forEach((hyp, b) => {
+      const logprobs = run.logprobs[b]!;
+      for (const pick of pickViable(
+        decoder,
+        hyp,
+        logprobs,
+        topK(logprobs, Math.max(2 * n, maxChecks)),
+        2 * n,
+        maxChecks,
+      ))
+        offers.push({ beam: b, token: pick.token, total: hyp.logprob + pick.logprob, ext: pick.ext });
+    });
+    offers.sort((a, b) => b.total - a.total || a.beam - b.beam || a.token - b.token);
+    const next: Hypothesis[] = [];
+    const rows: number[] = [];
+    for (const offer of offers.slice(0, 2 * n)) {
+      if (offer.ext.kind === 'finished') {
+        const s = score(offer.ext.hyp.logprob, offer.ext.hyp.tokens.length);
+        if (finished.length < n || s > worstFinished()) {
+          finished.push({
+            tokens: offer.ext.hyp.tokens,
+            code: offer.ext.code,
+            logprob: offer.ext.hyp.logprob,
+            score: s,
+            finish: offer.ext.finish,
+          });
+          finished.sort((a, b) => b.score - a.score);
+          if (finished.length > n) finished.pop();
+        }
+      } else if (offer.ext.kind === 'continue' && next.length < n) {
+        next.push(offer.ext.hyp);
+        rows.push(offer.beam);
+      }
+    }
+    if (next.length === 0) break;
+    // Done when N are finished and the best live beam cannot beat the worst of them: its log-probability only falls.
+    const bestLive = Math.max(...next.map((h) => score(h.logprob, h.tokens.length)));
+    if (
+      finished.length >= n &&
+      (penalty <= 0 ? Math.max(...next.map((h) => h.logprob)) : bestLive) <= worstFinished()
+    )
+      break;
+    cache = options.noCache ? null : model.selectRows(run.cache, rows);
+    beams = next;
+  }
+  if (finished.length < n)
+    for (const hyp of beams.slice(0, n - finished.length)) {
+      const cut = decoder.finishAtLimit(hyp);
+      finished.push({ ...cut, score: score(cut.logprob, cut.tokens.length) });
+    }
+  return finished.sort((a, b) => b.score - a.score);
+}
