@@ -10,9 +10,11 @@ import { registerChunkCommand } from './commands/chunk.js';
 import { registerDepsCommand } from './commands/deps.js';
 import { registerDiffCommand } from './commands/diff.js';
 import { registerEnvCommand, registerResolveCommand } from './commands/env.js';
+import { registerGenCommand } from './commands/gen.js';
 import { registerHistoryCommand } from './commands/history.js';
 import { registerLogCommand } from './commands/log.js';
 import { registerManifestCommand } from './commands/manifest.js';
+import { registerModelCommand } from './commands/model.js';
 import { registerPredictCommands } from './commands/predict.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerShowCommand } from './commands/show.js';
@@ -77,5 +79,7 @@ export function createProgram(): Command {
   registerDepsCommand(program);
   registerCatCommand(program);
   registerVerifyCommand(program);
+  registerGenCommand(program);
+  registerModelCommand(program);
   return program;
 }

@@ -23,19 +23,12 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { CcxError, UsageError } from '../errors.js';
+import { DTYPE_FILES, type ModelDtype } from './hub.js';
 
 /** Where the model runs. `auto` takes CUDA when its execution provider loads, else the CPU. */
 export type DeviceOption = 'cpu' | 'cuda' | 'auto';
-/** Weight formats by the file-name suffixes transformers.js uses. */
-export type Dtype = 'fp32' | 'fp16' | 'q8' | 'q4';
-
-/** ONNX file names under `onnx/` for each dtype, first found wins. */
-export const DTYPE_FILES: Record<Dtype, string[]> = {
-  fp32: ['model.onnx'],
-  fp16: ['model_fp16.onnx'],
-  q8: ['model_quantized.onnx', 'model_int8.onnx', 'model_uint8.onnx'],
-  q4: ['model_q4.onnx', 'model_q4f16.onnx'],
-};
+/** Weight formats by the file-name suffixes transformers.js uses ({@link DTYPE_FILES}). */
+export type Dtype = ModelDtype;
 
 /** The CUDA execution provider of onnxruntime-node is missing or cannot start (exit 2). */
 export class CudaUnavailableError extends CcxError {
@@ -96,6 +89,8 @@ export interface CausalLM {
   /** Why the device was chosen, for `--device auto`. */
   deviceNote?: string;
   vocabSize: number;
+  /** Positions the model was trained for (config.json `max_position_embeddings`, `n_positions` or `n_ctx`), if given. */
+  maxPositions: number | undefined;
   layers: number;
   kvHeads: number;
   headDim: number;
@@ -165,21 +160,18 @@ function readJson(file: string, required: boolean): Record<string, unknown> | un
 /** The ONNX file of a dtype in `dir/onnx`, or an error listing the dtypes present. */
 export function findOnnxFile(dir: string, dtype: Dtype): string {
   for (const name of DTYPE_FILES[dtype]) {
-    const file = path.join(dir, 'onnx', name);
+    const file = path.join(dir, name);
     if (existsSync(file)) return file;
   }
   const present = (Object.keys(DTYPE_FILES) as Dtype[]).filter((d) =>
-    DTYPE_FILES[d].some((n) => existsSync(path.join(dir, 'onnx', n))),
+    DTYPE_FILES[d].some((n) => existsSync(path.join(dir, n))),
   );
-  throw new ModelError(
-    `${dir} has no ${dtype} model (looked for ${DTYPE_FILES[dtype].map((n) => `onnx/${n}`).join(', ')})`,
-    {
-      hint:
-        present.length > 0
-          ? `it has ${present.join(', ')}: pass --dtype ${present[0]}`
-          : 'get an ONNX export with `ccx model pull REPO_ID --dtype DTYPE`',
-    },
-  );
+  throw new ModelError(`${dir} has no ${dtype} model (looked for ${DTYPE_FILES[dtype].join(', ')})`, {
+    hint:
+      present.length > 0
+        ? `it has ${present.join(', ')}: pass --dtype ${present[0]}`
+        : 'get an ONNX export with `ccx model pull REPO_ID --dtype DTYPE`',
+  });
 }
 
 async function sha256File(file: string): Promise<string> {
@@ -450,6 +442,7 @@ export async function loadCausalLM(dir: string, options: LoadModelOptions = {}):
     device,
     ...(deviceNote === undefined ? {} : { deviceNote }),
     vocabSize: Number.isInteger(vocabSize) ? vocabSize : 0,
+    maxPositions: numberList(config.max_position_embeddings ?? config.n_positions ?? config.n_ctx)[0],
     layers,
     kvHeads,
     headDim,
