@@ -4,6 +4,9 @@
  *
  * - `greedy`: syntax-aware greedy decoding from the forced signature.
  * - `beam`: syntax-aware beam search, N candidates.
+ * - `sample`: K syntax-aware samples (temperature 0.8, top-k 50, top-p 0.95), seeded with
+ *   `seed`, `seed + 1`, ...: diverse candidates for execution to choose among, as CodeT does
+ *   (Chen et al. 2023).
  * - `rag`: beam search with the most relevant chunks of the store in the prompt (BM25 over names,
  *   identifiers and docstrings, re-ranked by embeddings when `--embed-model` is given), laid out
  *   as RepoCoder does (Zhang et al. 2023): each retrieved fragment as comment lines naming its
@@ -32,6 +35,7 @@ import {
   type DecodeOptions,
   type GeneratedSequence,
   greedyDecode,
+  sampleDecode,
 } from './decode.js';
 import { type CausalLM, type DeviceOption, type Dtype, loadCausalLM, requireModelDir } from './model.js';
 import type { RetrieveCandidate, RetrievedChunk } from './retrieval.js';
@@ -41,7 +45,7 @@ import { SyntaxChecker } from './syntax.js';
 import { type VerifyResult, verifyCandidate } from './verify.js';
 
 /** Techniques `--technique` accepts. */
-export const TECHNIQUES = ['all', 'greedy', 'beam', 'hierarchical', 'rag', 'retrieve'] as const;
+export const TECHNIQUES = ['all', 'greedy', 'beam', 'sample', 'hierarchical', 'rag', 'retrieve'] as const;
 export type Technique = (typeof TECHNIQUES)[number];
 
 /** Options of {@link gen}. */
@@ -57,8 +61,10 @@ export interface GenOptions {
   beams?: number;
   /** Tokens generated at most per candidate (default 256). */
   maxNewTokens?: number;
-  /** Recorded in the result; seeds sampling where a technique samples (default 0). */
+  /** Seed of the first sample; sample i uses `seed + i` (default 0). */
   seed?: number;
+  /** Samples drawn by `sample` (default 4). */
+  samples?: number;
   /** The chunked root whose store rag and retrieve read (default '.'). */
   root?: string;
   /** Store path (default: `<root>/.ccx` or `CCX_STORE`). */
@@ -210,7 +216,7 @@ export async function gen(options: GenOptions): Promise<GenOutcome> {
   const progress = options.onProgress ?? (() => {});
   const header = buildFunctionHeader(spec);
   const seed = options.seed ?? 0;
-  const wantsModel = ['greedy', 'beam', 'hierarchical', 'rag', 'all'].includes(technique);
+  const wantsModel = technique !== 'retrieve';
   const wantsStore = technique === 'rag' || technique === 'retrieve' || technique === 'all';
 
   const run = (name: Technique) => technique === name || technique === 'all';
@@ -218,7 +224,7 @@ export async function gen(options: GenOptions): Promise<GenOutcome> {
   if (wantsModel) {
     if (technique === 'all' && (options.model ?? process.env.CCX_MODEL ?? '') === '') {
       notes.push(
-        'no model: only retrieve ran; pass --model DIR (or set CCX_MODEL) for greedy, beam, hierarchical and rag — `ccx model pull REPO_ID` downloads one',
+        'no model: only retrieve ran; pass --model DIR (or set CCX_MODEL) for greedy, beam, sample, hierarchical and rag — `ccx model pull REPO_ID` downloads one',
       );
     } else modelDir = requireModelDir(options.model);
   }
@@ -302,6 +308,22 @@ export async function gen(options: GenOptions): Promise<GenOutcome> {
       if (run('greedy')) {
         progress('greedy decoding');
         fromSequences([await greedyDecode(model, decodeBase)], 'greedy');
+      }
+      if (run('sample')) {
+        const count = options.samples ?? 4;
+        progress(`sampling ${count} candidates`);
+        const samples: GeneratedSequence[] = [];
+        for (let i = 0; i < count; i++)
+          samples.push(
+            await sampleDecode(model, {
+              ...decodeBase,
+              seed: seed + i,
+              temperature: 0.8,
+              topK: 50,
+              topP: 0.95,
+            }),
+          );
+        fromSequences(samples, 'sample');
       }
       let plainBeams: GeneratedSequence[] | undefined;
       if (run('beam') || run('hierarchical')) {

@@ -193,6 +193,32 @@ describe('techniques on a tiny model', () => {
     expect(result.status).toBe('success');
   });
 
+  it('draws seeded samples: the same seed gives the same candidates', async () => {
+    const first = await gen({
+      spec: spec('add.json'),
+      technique: 'sample',
+      model: addModel,
+      samples: 6,
+      seed: 1,
+    });
+    const again = await gen({
+      spec: spec('add.json'),
+      technique: 'sample',
+      model: addModel,
+      samples: 6,
+      seed: 1,
+    });
+    expectValidResult(first.result);
+    expect(first.result.result.seed).toBe(1);
+    expect(first.result.result.candidates.every((c) => c.strategy === 'sample')).toBe(true);
+    expect(again.result.result.candidates.map((c) => c.code)).toEqual(
+      first.result.result.candidates.map((c) => c.code),
+    );
+    // Six samples of a two-way choice find both bodies here; the passing one is chosen.
+    expect(first.result.result.candidates.length).toBeGreaterThan(1);
+    expect(first.result.status).toBe('success');
+  });
+
   it('reads the fp16 file with --dtype fp16 and finds the same function', async () => {
     const { result } = await gen({
       spec: spec('add.json'),

@@ -14,6 +14,7 @@ interface GenCliOptions {
   beams?: number;
   maxNewTokens?: number;
   seed?: number;
+  samples?: number;
   output?: string;
   json?: boolean;
   store?: string;
@@ -33,7 +34,7 @@ function parseSeed(value: string): number {
 
 /** The help text's closing lines: exit codes and where models come from. */
 export const GEN_HELP_AFTER = `
-Techniques: greedy and beam (syntax-aware), hierarchical (outline first), rag (the store's most
+Techniques: greedy, beam and sample (syntax-aware), hierarchical (outline first), rag (the store's most
 relevant chunks in the prompt), retrieve (an existing function of the store, renamed; no model),
 all (every one that can run). Candidates run against the spec's examples in a sandbox.
 
@@ -52,7 +53,7 @@ export function registerGenCommand(program: Command): void {
     .requiredOption('--spec <file>', 'the request (shared/spec/gen-spec.schema.json)')
     .addOption(
       new Option('--technique <name>', 'how to generate')
-        .choices(['all', 'greedy', 'beam', 'hierarchical', 'rag', 'retrieve'])
+        .choices(['all', 'greedy', 'beam', 'sample', 'hierarchical', 'rag', 'retrieve'])
         .default('all'),
     )
     .option('--model <dir>', 'model directory (default: $CCX_MODEL)')
@@ -75,7 +76,14 @@ export function registerGenCommand(program: Command): void {
       ),
     )
     .addOption(
-      new Option('--seed <n>', 'recorded in the result; seeds sampling (default 0)').argParser(parseSeed),
+      new Option('--seed <n>', 'seed of the first sample; sample i uses seed + i (default 0)').argParser(
+        parseSeed,
+      ),
+    )
+    .addOption(
+      new Option('--samples <n>', 'samples drawn by the sample technique (default 4)').argParser(
+        parsePositiveInt,
+      ),
     )
     .option('--output <file>', 'write the chosen code to this file (stdout then shows nothing else)')
     .option('--json', 'print the result (shared/spec/gen-result.schema.json)')
@@ -109,6 +117,7 @@ export function registerGenCommand(program: Command): void {
         beams: opts.beams,
         maxNewTokens: opts.maxNewTokens,
         seed: opts.seed,
+        samples: opts.samples,
         root: opts.root,
         store: opts.store,
         embedModel: opts.embedModel,

@@ -1,0 +1,278 @@
+#!/usr/bin/env node
+// `npm run bench:gen`: what ccx's decoding loop and syntax checks cost.
+//
+// 1. Loop overhead: greedy and beam decoding on tiny decoder models (scripts/tiny-model.mjs)
+//    against the bare `session.run` calls the same decoding makes, replayed with prepared feeds in
+//    the same process (interleaved, median of --runs). Overhead = ccx's time per token over the
+//    bare run's, minus one.
+// 2. Syntax check cost per candidate token: real functions (Python standard library, rxjs's
+//    TypeScript sources and its compiled JavaScript, fetched with npm pack) fed to the checker in
+//    pieces of four characters, the size of a typical code-model token, as one beam would.
+// 3. Tokens per second of greedy and beam search on the tiny models.
+// 4. The memory-bandwidth ceiling of decoding for real model sizes: a decoder reads every weight
+//    once per token, so tokens/s <= bandwidth / weight bytes. This machine's bandwidth is measured
+//    here (a 1 GiB buffer copy, bytes read + written); the H200's is the device's measured figure,
+//    passed with --gpu-bandwidth GBPS when a session had one.
+//
+//   node scripts/bench-gen.mjs [--runs 5] [--gpu-bandwidth 4300] [--no-write]
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeDocsBlock } from './docs-block.mjs';
+import { fetchCorpus } from './fetch-corpus.mjs';
+import { writeDecoderModel } from './tiny-model.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const flag = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+const runs = Number(flag('--runs', 5));
+const gpuBandwidth = flag('--gpu-bandwidth', undefined);
+const write = !args.includes('--no-write');
+const scratch = mkdtempSync(path.join(tmpdir(), 'ccx-bench-gen-'));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+
+const { loadCausalLM, loadOrt } = await import(path.join(root, 'dist/gen/model.js'));
+const { greedyDecode, beamSearch } = await import(path.join(root, 'dist/gen/decode.js'));
+const { SyntaxChecker } = await import(path.join(root, 'dist/gen/syntax.js'));
+const ort = await loadOrt();
+
+// ---- 1 and 3: the decoding loop --------------------------------------------------------------
+const MODELS = {
+  'tiny (2 layers, 2×8 heads)': { layers: 2, heads: 2, headDim: 8, mlp: 32 },
+  'small (4 layers, 8×32 heads, MLP 1024)': { layers: 4, heads: 8, headDim: 32, mlp: 1024 },
+};
+const PREFIX = 'def running_total(values, start=0):\n    """Sum of the values after start."""\n';
+const TOKENS = 48;
+
+/** Replays `steps` session runs with the shapes a decoding makes: the prompt, then one token at a time. */
+async function bareRuns(session, model, promptLength, steps, batch) {
+  const emptyPast = () => {
+    const feeds = {};
+    for (let l = 0; l < model.layers; l++)
+      for (const kv of ['key', 'value'])
+        feeds[`past_key_values.${l}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [
+          batch,
+          model.kvHeads,
+          0,
+          model.headDim,
+        ]);
+    return feeds;
+  };
+  let past = emptyPast();
+  let length = 0;
+  let total = 0;
+  for (let s = 0; s <= steps; s++) {
+    const seq = s === 0 ? promptLength : 1;
+    const ids = new BigInt64Array(batch * seq).fill(5n);
+    const positions = new BigInt64Array(batch * seq);
+    for (let b = 0; b < batch; b++) for (let i = 0; i < seq; i++) positions[b * seq + i] = BigInt(length + i);
+    const feeds = {
+      input_ids: new ort.Tensor('int64', ids, [batch, seq]),
+      attention_mask: new ort.Tensor('int64', new BigInt64Array(batch * (length + seq)).fill(1n), [
+        batch,
+        length + seq,
+      ]),
+      position_ids: new ort.Tensor('int64', positions, [batch, seq]),
+      ...past,
+    };
+    const t0 = performance.now();
+    const out = await session.run(feeds);
+    total += performance.now() - t0;
+    length += seq;
+    past = {};
+    for (let l = 0; l < model.layers; l++)
+      for (const kv of ['key', 'value']) past[`past_key_values.${l}.${kv}`] = out[`present.${l}.${kv}`];
+  }
+  return total;
+}
+
+const loopRows = [];
+for (const [name, shape] of Object.entries(MODELS)) {
+  const dir = path.join(scratch, name.split(' ')[0]);
+  writeDecoderModel(dir, { ...shape, seed: 11 });
+  const model = await loadCausalLM(dir);
+  const session = await ort.InferenceSession.create(path.join(dir, 'onnx', 'model.onnx'), {
+    graphOptimizationLevel: 'all',
+    executionProviders: ['cpu'],
+  });
+  const checker = await SyntaxChecker.create('python');
+  const base = { prompt: PREFIX, prefix: PREFIX, language: 'python', maxNewTokens: TOKENS };
+  const promptLength = model.tokenizer.encode(PREFIX).length;
+  for (const [mode, options, batch] of [
+    ['greedy', base, 1],
+    ['greedy, syntax-aware', { ...base, syntax: checker }, 1],
+    ['beam 4', { ...base, beams: 4 }, 4],
+    ['beam 4, syntax-aware', { ...base, beams: 4, syntax: checker }, 4],
+  ]) {
+    const ccx = [];
+    const bare = [];
+    let tokens = 0;
+    for (let r = 0; r < runs + 1; r++) {
+      const t0 = performance.now();
+      const out = batch === 1 ? [await greedyDecode(model, options)] : await beamSearch(model, options);
+      const ms = performance.now() - t0;
+      // Steps the decoding made: the longest sequence (beams advance together).
+      const steps = Math.max(...out.map((s) => s.tokens.length));
+      const bareMs = await bareRuns(session, model, promptLength, steps - 1, batch);
+      if (r === 0) continue; // warm-up
+      tokens = steps;
+      ccx.push(ms / steps);
+      bare.push(bareMs / steps);
+    }
+    loopRows.push({
+      model: name,
+      mode,
+      tokens,
+      ccx: median(ccx),
+      bare: median(bare),
+      overhead: median(ccx) / median(bare) - 1,
+      tps: 1000 / median(ccx),
+    });
+  }
+  await model.release();
+  await session.release();
+}
+
+// ---- 2: syntax checks per candidate token ---------------------------------------------------
+/** Top-level functions of the files under `dir` with these extensions, by a tree-sitter parse. */
+async function functionsOf(dir, extensions, language, limit) {
+  const { default: Parser } = await import('tree-sitter');
+  const parser = new Parser();
+  const grammar =
+    language === 'python'
+      ? (await import('tree-sitter-python')).default
+      : language === 'javascript'
+        ? (await import('tree-sitter-javascript')).default
+        : (await import('tree-sitter-typescript')).default.typescript;
+  parser.setLanguage(grammar);
+  const types = new Set(['function_definition', 'function_declaration']);
+  const out = [];
+  const walk = (d) => {
+    for (const name of readdirSync(d).sort()) {
+      if (out.length >= limit) return;
+      const full = path.join(d, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else if (extensions.some((e) => name.endsWith(e)) && !name.endsWith('.d.ts')) {
+        const text = readFileSync(full, 'utf8');
+        if (text.length > 200_000) continue;
+        const tree = parser.parse(text, undefined, { bufferSize: text.length * 2 + 1024 });
+        for (const node of tree.rootNode.children) {
+          const fn =
+            node.type === 'export_statement' ? node.namedChildren.find((c) => types.has(c.type)) : node;
+          if (fn && types.has(fn.type) && !fn.hasError && fn.text.length < 4000) out.push(fn.text);
+          if (out.length >= limit) return;
+        }
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+const stdlib = fetchCorpus('python-stdlib');
+const rxjs = fetchCorpus('rxjs');
+const corpora = [
+  ['python', 'Python standard library', stdlib, ['.py']],
+  ['typescript', 'rxjs 7.8.1 src (TypeScript)', rxjs, ['.ts']],
+  ['javascript', 'rxjs 7.8.1 dist/esm (JavaScript)', path.join(rxjs, '..', 'dist', 'esm'), ['.js']],
+];
+const syntaxRows = [];
+for (const [language, label, dir, extensions] of corpora) {
+  const functions = await functionsOf(dir, extensions, language, 300);
+  const checker = await SyntaxChecker.create(language);
+  const times = [];
+  let rejected = 0;
+  let fallback = 0;
+  for (const fn of functions) {
+    const split = fn.indexOf(language === 'python' ? ':\n' : '{\n');
+    if (split < 0) continue;
+    const prefix = fn.slice(0, split + 2);
+    let state = checker.start(prefix).state;
+    const body = fn.slice(split + 2);
+    for (let i = 0; i < body.length; i += 4) {
+      const before = checker.stats.fallback;
+      const t0 = performance.now();
+      const step = checker.extend(state, body.slice(i, i + 4));
+      times.push(performance.now() - t0);
+      fallback += checker.stats.fallback > before ? 1 : 0;
+      if (!step.viable) rejected++;
+      state = step.state;
+    }
+  }
+  syntaxRows.push({
+    label,
+    functions: functions.length,
+    checks: times.length,
+    mean: times.reduce((a, b) => a + b, 0) / times.length,
+    p50: pct(times, 0.5),
+    p95: pct(times, 0.95),
+    fallback: fallback / times.length,
+    rejected,
+  });
+}
+
+// ---- 4: the memory-bandwidth ceiling ----------------------------------------------------------
+function cpuBandwidth() {
+  const size = 1 << 30;
+  const src = Buffer.alloc(size, 1);
+  const dst = Buffer.alloc(size);
+  const times = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    src.copy(dst);
+    times.push(performance.now() - t0);
+  }
+  // Bytes read and written, per second, in GB/s.
+  return (2 * size) / (median(times) / 1000) / 1e9;
+}
+const cpuGbps = cpuBandwidth();
+const SIZES = [
+  ['0.5B (Qwen2.5-Coder-0.5B)', 0.49e9],
+  ['1.5B (Qwen2.5-Coder-1.5B)', 1.54e9],
+  ['7B (Qwen2.5-Coder-7B)', 7.6e9],
+  ['15B (StarCoder2-15B)', 16e9],
+];
+const BYTES = { fp32: 4, fp16: 2, q8: 1, q4: 0.5 };
+
+// ---- the report --------------------------------------------------------------------------------
+const f = (x, d = 2) => x.toFixed(d);
+const lines = [];
+lines.push(
+  `Measured by \`npm run bench:gen\` (scripts/bench-gen.mjs) on ${new Date().toISOString().slice(0, 10)}, ${runs} runs after a warm-up, median; CPU, onnxruntime-node ${ort.env.versions?.node ?? ''}.`,
+  '',
+  '**Decoding loop against the bare `session.run` calls** (the same shapes, prepared feeds, same process). Per generated token.',
+  '',
+  '| model | decoding | tokens | ccx ms/token | bare session.run ms/token | overhead | tokens/s |',
+  '|---|---|---:|---:|---:|---:|---:|',
+  ...loopRows.map(
+    (r) =>
+      `| ${r.model} | ${r.mode} | ${r.tokens} | ${f(r.ccx, 3)} | ${f(r.bare, 3)} | ${f(r.overhead * 100, 1)}% | ${f(r.tps, 0)} |`,
+  ),
+  '',
+  '**Syntax check per candidate token** (incremental tree-sitter parse of the completed text; functions fed in 4-character pieces).',
+  '',
+  '| corpus | functions | checks | mean ms | p50 ms | p95 ms | checks needing a fallback parse | pieces judged not viable |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|',
+  ...syntaxRows.map(
+    (r) =>
+      `| ${r.label} | ${r.functions} | ${r.checks} | ${f(r.mean, 3)} | ${f(r.p50, 3)} | ${f(r.p95, 3)} | ${f(r.fallback * 100, 1)}% | ${r.rejected} |`,
+  ),
+  '',
+  `**Memory-bandwidth ceiling of decoding** (tokens/s <= bandwidth / weight bytes; KV cache and activations ignored). This machine: ${f(cpuGbps, 1)} GB/s measured (1 GiB buffer copy, read + write)${gpuBandwidth ? `; H200: ${gpuBandwidth} GB/s measured on the device (see below)` : ''}.`,
+  '',
+  `| model | dtype | weights GB | CPU here tokens/s | ${gpuBandwidth ? 'H200 tokens/s |' : ''}`,
+  `|---|---|---:|---:|${gpuBandwidth ? '---:|' : ''}`,
+);
+for (const [name, params] of SIZES)
+  for (const [dtype, bytes] of Object.entries(BYTES)) {
+    const gb = (params * bytes) / 1e9;
+    lines.push(
+      `| ${name} | ${dtype} | ${f(gb, 1)} | ${f(cpuGbps / gb, 1)} | ${gpuBandwidth ? `${f(Number(gpuBandwidth) / gb, 0)} |` : ''}`,
+    );
+  }
+const table = lines.join('\n');
+process.stdout.write(`${table}\n`);
+if (write) writeDocsBlock('gen', 'ccx gen: the decoding loop, syntax checks, bandwidth (issue 6)', table);
+rmSync(scratch, { recursive: true, force: true });
