@@ -40,41 +40,49 @@ const ort = await loadOrt();
 
 // ---- 1 and 3: the decoding loop --------------------------------------------------------------
 const MODELS = {
-  'tiny (2 layers, 2×8 heads)': { layers: 2, heads: 2, headDim: 8, mlp: 32 },
-  'small (4 layers, 8×32 heads, MLP 1024)': { layers: 4, heads: 8, headDim: 32, mlp: 1024 },
+  'tiny (2 layers, 2×8 heads, hidden 270)': { layers: 2, heads: 2, headDim: 8, mlp: 32 },
+  'small (4 layers, 8×32 heads, hidden 270, MLP 1024)': { layers: 4, heads: 8, headDim: 32, mlp: 1024 },
 };
 const PREFIX = 'def running_total(values, start=0):\n    """Sum of the values after start."""\n';
 const TOKENS = 48;
+// Hand-set weights that write the same line for ever, so that every run decodes TOKENS tokens
+// (random weights end a Python function within a few tokens); the graph is the full one.
+const LINE = '    total += 1\n';
+const CHAIN = { tokens: [LINE], bigram: { '\n': { [LINE]: 0 }, [LINE]: { [LINE]: 0 } } };
 
-/** Replays `steps` session runs with the shapes a decoding makes: the prompt, then one token at a time. */
+/**
+ * Replays `steps` session runs with the shapes a decoding makes: the prompt in one row, then one
+ * token a step in `batch` rows (beam search widens after its first step). Only the time inside
+ * `session.run` counts; a cache whose batch changes is replaced by zeros of the new shape.
+ */
 async function bareRuns(session, model, promptLength, steps, batch) {
-  const emptyPast = () => {
+  const zeros = (rows, length) => {
     const feeds = {};
     for (let l = 0; l < model.layers; l++)
       for (const kv of ['key', 'value'])
-        feeds[`past_key_values.${l}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [
-          batch,
-          model.kvHeads,
-          0,
-          model.headDim,
-        ]);
+        feeds[`past_key_values.${l}.${kv}`] = new ort.Tensor(
+          'float32',
+          new Float32Array(rows * model.kvHeads * length * model.headDim),
+          [rows, model.kvHeads, length, model.headDim],
+        );
     return feeds;
   };
-  let past = emptyPast();
+  let past = zeros(1, 0);
   let length = 0;
   let total = 0;
   for (let s = 0; s <= steps; s++) {
+    const rows = s === 0 ? 1 : batch;
     const seq = s === 0 ? promptLength : 1;
-    const ids = new BigInt64Array(batch * seq).fill(5n);
-    const positions = new BigInt64Array(batch * seq);
-    for (let b = 0; b < batch; b++) for (let i = 0; i < seq; i++) positions[b * seq + i] = BigInt(length + i);
+    if (s === 1 && batch !== 1) past = zeros(batch, length);
+    const positions = new BigInt64Array(rows * seq);
+    for (let b = 0; b < rows; b++) for (let i = 0; i < seq; i++) positions[b * seq + i] = BigInt(length + i);
     const feeds = {
-      input_ids: new ort.Tensor('int64', ids, [batch, seq]),
-      attention_mask: new ort.Tensor('int64', new BigInt64Array(batch * (length + seq)).fill(1n), [
-        batch,
+      input_ids: new ort.Tensor('int64', new BigInt64Array(rows * seq).fill(5n), [rows, seq]),
+      attention_mask: new ort.Tensor('int64', new BigInt64Array(rows * (length + seq)).fill(1n), [
+        rows,
         length + seq,
       ]),
-      position_ids: new ort.Tensor('int64', positions, [batch, seq]),
+      position_ids: new ort.Tensor('int64', positions, [rows, seq]),
       ...past,
     };
     const t0 = performance.now();
@@ -91,7 +99,7 @@ async function bareRuns(session, model, promptLength, steps, batch) {
 const loopRows = [];
 for (const [name, shape] of Object.entries(MODELS)) {
   const dir = path.join(scratch, name.split(' ')[0]);
-  writeDecoderModel(dir, { ...shape, seed: 11 });
+  writeDecoderModel(dir, { ...shape, ...CHAIN, seed: 11 });
   const model = await loadCausalLM(dir);
   const session = await ort.InferenceSession.create(path.join(dir, 'onnx', 'model.onnx'), {
     graphOptimizationLevel: 'all',
@@ -201,7 +209,41 @@ for (const [language, label, dir, extensions] of corpora) {
       state = step.state;
     }
   }
+  // Injected errors: a stray `= =` after a random space of the body; counted where it breaks the
+  // parse, detected when some later prefix is judged not viable.
+  let injected = 0;
+  let detected = 0;
+  const distances = [];
+  let seed = 7;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  for (const fn of functions) {
+    const split = fn.indexOf(language === 'python' ? ':\n' : '{\n') + 2;
+    if (split < 2) continue;
+    const spaces = [];
+    for (let i = split; i < fn.length; i++) if (fn[i] === ' ' && fn[i - 1] !== ' ') spaces.push(i);
+    if (spaces.length === 0) continue;
+    const at = spaces[Math.floor(random() * spaces.length)];
+    const broken = `${fn.slice(0, at)} = =${fn.slice(at)}`;
+    if (checker.isComplete(broken)) continue;
+    injected++;
+    let state = checker.start(broken.slice(0, split)).state;
+    for (let i = split; i < broken.length; i += 4) {
+      const step = checker.extend(state, broken.slice(i, i + 4));
+      if (!step.viable) {
+        detected++;
+        distances.push(Math.max(0, i + 4 - at));
+        break;
+      }
+      state = step.state;
+    }
+  }
   syntaxRows.push({
+    injected,
+    detected,
+    distance: distances.length ? median(distances) : 0,
     label,
     functions: functions.length,
     checks: times.length,
@@ -253,11 +295,11 @@ lines.push(
   '',
   '**Syntax check per candidate token** (incremental tree-sitter parse of the completed text; functions fed in 4-character pieces).',
   '',
-  '| corpus | functions | checks | mean ms | p50 ms | p95 ms | checks needing a fallback parse | pieces judged not viable |',
-  '|---|---:|---:|---:|---:|---:|---:|---:|',
+  '| corpus | functions | checks | mean ms | p50 ms | p95 ms | checks needing a fallback parse | prefixes of valid code judged not viable | injected errors caught | characters from error to prune (median) |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...syntaxRows.map(
     (r) =>
-      `| ${r.label} | ${r.functions} | ${r.checks} | ${f(r.mean, 3)} | ${f(r.p50, 3)} | ${f(r.p95, 3)} | ${f(r.fallback * 100, 1)}% | ${r.rejected} |`,
+      `| ${r.label} | ${r.functions} | ${r.checks} | ${f(r.mean, 3)} | ${f(r.p50, 3)} | ${f(r.p95, 3)} | ${f(r.fallback * 100, 1)}% | ${r.rejected} | ${r.detected}/${r.injected} (${f((100 * r.detected) / Math.max(1, r.injected), 1)}%) | ${r.distance} |`,
   ),
   '',
   `**Memory-bandwidth ceiling of decoding** (tokens/s <= bandwidth / weight bytes; KV cache and activations ignored). This machine: ${f(cpuGbps, 1)} GB/s measured (1 GiB buffer copy, read + write)${gpuBandwidth ? `; H200: ${gpuBandwidth} GB/s measured on the device (see below)` : ''}.`,

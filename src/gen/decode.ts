@@ -96,34 +96,82 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Log-softmax of one row of logits. */
-export function logSoftmax(logits: Float32Array, from = 0, length = logits.length - from): Float64Array {
-  let max = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < length; i++) max = Math.max(max, logits[from + i]!);
-  let sum = 0;
-  for (let i = 0; i < length; i++) sum += Math.exp(logits[from + i]! - max);
-  const lse = max + Math.log(sum);
-  const out = new Float64Array(length);
-  for (let i = 0; i < length; i++) out[i] = logits[from + i]! - lse;
-  return out;
+/** `a` ranks before `b`: larger value, then lower index. */
+function before(values: ArrayLike<number>, a: number, b: number): boolean {
+  const va = values[a]!;
+  const vb = values[b]!;
+  return va > vb || (va === vb && a < b);
 }
 
-/** Indices of the `k` largest values, largest first (ties: lower index first). */
-export function topK(values: Float64Array, k: number): number[] {
-  const n = Math.min(k, values.length);
-  const best: number[] = [];
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (best.length === n && v <= values[best[n - 1]!]!) continue;
-    let j = best.length < n ? best.length : n - 1;
-    if (best.length < n) best.push(i);
-    while (j > 0 && values[best[j - 1]!]! < v) {
-      best[j] = best[j - 1]!;
-      j--;
+/**
+ * Indices (relative to `from`) of the `k` largest of `values[from .. from + length)`, largest
+ * first, ties by lower index: a bounded min-heap, O(length log k), so a 150k-token vocabulary
+ * costs one pass. `topK(v, k)` is a prefix of `topK(v, 2k)`.
+ */
+export function topK(
+  values: ArrayLike<number>,
+  k: number,
+  from = 0,
+  length = values.length - from,
+): number[] {
+  const n = Math.min(k, length);
+  if (n <= 0) return [];
+  // heap[0] is the worst kept index (absolute).
+  const heap: number[] = [];
+  const worse = (a: number, b: number) => before(values, b, a);
+  const siftUp = (i: number) => {
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!worse(heap[i]!, heap[parent]!)) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
     }
-    best[j] = i;
+  };
+  const siftDown = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && worse(heap[l]!, heap[m]!)) m = l;
+      if (r < heap.length && worse(heap[r]!, heap[m]!)) m = r;
+      if (m === i) return;
+      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+      i = m;
+    }
+  };
+  for (let i = from; i < from + length; i++) {
+    if (heap.length < n) {
+      heap.push(i);
+      siftUp(heap.length - 1);
+    } else if (before(values, i, heap[0]!)) {
+      heap[0] = i;
+      siftDown(0);
+    }
   }
-  return best;
+  return heap.sort((a, b) => (before(values, a, b) ? -1 : 1)).map((i) => i - from);
+}
+
+/** One row of logits and its log-sum-exp: log-probabilities on demand, without a copy. */
+class LogprobRow {
+  readonly lse: number;
+  constructor(
+    readonly logits: Float32Array,
+    readonly offset: number,
+    readonly vocab: number,
+  ) {
+    let max = Number.NEGATIVE_INFINITY;
+    for (let i = offset; i < offset + vocab; i++) if (logits[i]! > max) max = logits[i]!;
+    let sum = 0;
+    for (let i = offset; i < offset + vocab; i++) sum += Math.exp(logits[i]! - max);
+    this.lse = max + Math.log(sum);
+  }
+  /** Natural-log probability of `token`. */
+  at(token: number): number {
+    return this.logits[this.offset + token]! - this.lse;
+  }
+  top(k: number): number[] {
+    return topK(this.logits, k, this.offset, this.vocab);
+  }
 }
 
 /** Deterministic PRNG (mulberry32) for seeded sampling. */
@@ -167,29 +215,21 @@ class Decoder {
   }
 
   /** Runs the model for `hyps` (which share the cache rows in order) and returns each row's log-probabilities. */
-  async run(
-    hyps: Hypothesis[],
-    cache: KvCache | null,
-  ): Promise<{ logprobs: Float64Array[]; cache: KvCache }> {
+  async run(hyps: Hypothesis[], cache: KvCache | null): Promise<{ rows: LogprobRow[]; cache: KvCache }> {
     const start = performance.now();
-    let out: Awaited<ReturnType<CausalLM['step']>>;
-    if (this.options.noCache || cache === null) {
-      out = await this.model.step(
-        hyps.map((h) => [...this.promptIds, ...h.tokens]),
-        null,
-      );
-    } else {
-      out = await this.model.step(
-        hyps.map((h) => [h.tokens.at(-1)!]),
-        cache,
-      );
-    }
+    const out =
+      this.options.noCache || cache === null
+        ? await this.model.step(
+            hyps.map((h) => [...this.promptIds, ...h.tokens]),
+            null,
+          )
+        : await this.model.step(
+            hyps.map((h) => [h.tokens.at(-1)!]),
+            cache,
+          );
     this.options.onStep?.(performance.now() - start);
     const vocab = out.logits.length / hyps.length;
-    return {
-      logprobs: hyps.map((_, i) => logSoftmax(out.logits, i * vocab, vocab)),
-      cache: out.cache,
-    };
+    return { rows: hyps.map((_, i) => new LogprobRow(out.logits, i * vocab, vocab)), cache: out.cache };
   }
 
   /** Appends a token to a hypothesis: ends it, continues it, or finds it not viable. */
@@ -206,7 +246,7 @@ class Decoder {
     }
     const [piece, pending] = splitUtf8(concat(hyp.pending, model.tokenizer.tokenBytes(token)));
     const text = hyp.text + piece;
-    const lex = lexExtend(hyp.lex, text, hyp.text.length, this.options.language);
+    const lex = lexExtend(hyp.lex, text, this.options.language);
     const end = this.functionEnd(lex);
     const next: Hypothesis = { tokens, logprob: total, pending, text, lex, syntax: hyp.syntax };
     if (end !== null) {
@@ -245,22 +285,29 @@ class Decoder {
   }
 }
 
-/** Picks tokens for one hypothesis in the order `order` gives, the first viable `want` of them. */
+/**
+ * The `want` most probable viable tokens of a row, checked lazily best first (the top k, then the
+ * top 2k, ...) so that a step without pruning costs one pass over the vocabulary; at most
+ * `maxChecks` candidates are checked.
+ */
 function pickViable(
   decoder: Decoder,
   hyp: Hypothesis,
-  logprobs: Float64Array,
-  order: number[],
+  row: LogprobRow,
   want: number,
   maxChecks: number,
 ): { token: number; logprob: number; ext: Extension }[] {
   const picked: { token: number; logprob: number; ext: Extension }[] = [];
-  let checks = 0;
-  for (const token of order) {
-    if (picked.length >= want || checks >= maxChecks) break;
-    checks++;
-    const ext = decoder.extend(hyp, token, logprobs[token]!);
-    if (ext.kind !== 'invalid') picked.push({ token, logprob: logprobs[token]!, ext });
+  const limit = Math.min(maxChecks, row.vocab);
+  let checked = 0;
+  for (let k = want; picked.length < want && checked < limit; k = Math.min(2 * k, limit)) {
+    const order = row.top(Math.min(k, limit));
+    for (; checked < order.length && picked.length < want; checked++) {
+      const token = order[checked]!;
+      const ext = decoder.extend(hyp, token, row.at(token));
+      if (ext.kind !== 'invalid') picked.push({ token, logprob: row.at(token), ext });
+    }
+    if (order.length >= limit) break;
   }
   return picked;
 }
@@ -277,8 +324,7 @@ export async function greedyDecode(model: CausalLM, options: DecodeOptions): Pro
   for (let step = 0; step < options.maxNewTokens; step++) {
     const run = await decoder.run([hyp], cache);
     cache = run.cache;
-    const logprobs = run.logprobs[0]!;
-    const [best] = pickViable(decoder, hyp, logprobs, topK(logprobs, maxChecks), 1, maxChecks);
+    const [best] = pickViable(decoder, hyp, run.rows[0]!, 1, maxChecks);
     if (best === undefined) return { ...decoder.finishAtLimit(hyp), finish: 'no-viable-token' };
     if (best.ext.kind === 'finished')
       return {
@@ -319,10 +365,10 @@ export async function sampleDecode(model: CausalLM, options: SampleOptions): Pro
   for (let step = 0; step < options.maxNewTokens; step++) {
     const run = await decoder.run([hyp], cache);
     cache = run.cache;
-    const logprobs = run.logprobs[0]!;
-    const order = topK(logprobs, k > 0 ? k : logprobs.length);
+    const row = run.rows[0]!;
+    const order = row.top(k > 0 ? k : row.vocab);
     // Tempered probabilities of the kept tokens, cut to the nucleus.
-    const weights = order.map((t) => Math.exp(logprobs[t]! / temperature));
+    const weights = order.map((t) => Math.exp(row.at(t) / temperature));
     const sum = weights.reduce((a, b) => a + b, 0);
     let mass = 0;
     let keep = 0;
@@ -336,7 +382,7 @@ export async function sampleDecode(model: CausalLM, options: SampleOptions): Pro
       let r = random() * total;
       let i = 0;
       while (i < w.length - 1 && r >= w[i]!) r -= w[i++]!;
-      const ext = decoder.extend(hyp, tokens[i]!, logprobs[tokens[i]!]!);
+      const ext = decoder.extend(hyp, tokens[i]!, row.at(tokens[i]!));
       if (ext.kind !== 'invalid') {
         chosen = ext;
         chosenToken = tokens[i]!;
@@ -391,15 +437,7 @@ export async function beamSearch(model: CausalLM, options: BeamOptions): Promise
     // Every beam offers its 2N best viable tokens; the 2N best of all of them compete.
     const offers: { beam: number; token: number; total: number; ext: Extension }[] = [];
     beams.forEach((hyp, b) => {
-      const logprobs = run.logprobs[b]!;
-      for (const pick of pickViable(
-        decoder,
-        hyp,
-        logprobs,
-        topK(logprobs, Math.max(2 * n, maxChecks)),
-        2 * n,
-        maxChecks,
-      ))
+      for (const pick of pickViable(decoder, hyp, run.rows[b]!, 2 * n, Math.max(2 * n, maxChecks)))
         offers.push({ beam: b, token: pick.token, total: hyp.logprob + pick.logprob, ext: pick.ext });
     });
     offers.sort((a, b) => b.total - a.total || a.beam - b.beam || a.token - b.token);

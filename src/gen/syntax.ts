@@ -41,8 +41,14 @@ export interface LexState {
   quoteStart: number;
   /** Inside a comment: `#`/`//` to the end of the line, or a JS block comment. */
   comment: 'line' | 'block' | null;
+  /** Line start where the open block comment began. */
+  commentOpened: number;
   /** Inside a JS regular expression literal (and inside its character class). */
   regex: 'body' | 'class' | null;
+  /** Offset of the open regular expression's first character of body. */
+  regexStart: number;
+  /** How far the text has been scanned; characters after it wait for what follows them. */
+  pos: number;
   /** The previous character escaped this one. */
   escape: boolean;
   /** Offset where the current line starts. */
@@ -64,11 +70,14 @@ export interface LexState {
 /** The checker's state for one text: carry it from a beam to its extensions. */
 export interface SyntaxState {
   readonly text: string;
+  /** Scanned up to `lex.pos`, a final `/` or quote held back. */
   readonly lex: LexState;
   /** The plain completion appended for the parse. */
   readonly completion: string;
   /** Tree of `text + completion`. */
   readonly tree: Parser.Tree;
+  /** Whether the text before the frontier is a viable prefix (rule 3), kept while the frontier stays. */
+  readonly committed?: { frontier: number; viable: boolean; reason?: string };
 }
 
 /** What {@link SyntaxChecker.extend} found. */
@@ -107,7 +116,10 @@ function initialLex(): LexState {
     quoteOpened: 0,
     quoteStart: 0,
     comment: null,
+    commentOpened: 0,
     regex: null,
+    regexStart: 0,
+    pos: 0,
     escape: false,
     lineStart: 0,
     lastSignificant: '',
@@ -123,21 +135,34 @@ function copyLex(s: LexState): LexState {
   return { ...s, stack: [...s.stack], opened: [...s.opened] };
 }
 
-/** The lexical state of a whole text. */
+/** The lexical state of a whole, finished text. */
 export function lexText(text: string, language: GenLanguage): LexState {
-  return scan(initialLex(), text, 0, language);
+  return scan(initialLex(), text, language, true);
 }
 
-/** The lexical state of `text`, scanned on from `state`, the state of `text.slice(0, from)`. */
-export function lexExtend(state: LexState, text: string, from: number, language: GenLanguage): LexState {
-  return scan(state, text, from, language);
+/**
+ * The lexical state of `text`, scanned on from `state` (the state of a prefix of it). A final
+ * `/` (JS) or quote (Python) waits for the next text: it may start `//`, `/*` or `'''`.
+ */
+export function lexExtend(state: LexState, text: string, language: GenLanguage): LexState {
+  return scan(state, text, language, false);
 }
 
-/** Scans `text[from..]` on from the state at `from` (returns a new state). */
-function scan(state: LexState, text: string, from: number, language: GenLanguage): LexState {
+/** Trailing characters whose meaning depends on what follows them. */
+function holdback(text: string, from: number, language: GenLanguage): number {
+  let n = 0;
+  if (language === 'python') {
+    while (n < 2 && text.length - n - 1 >= from && `"'`.includes(text[text.length - n - 1]!)) n++;
+  } else if (text.length - 1 >= from && text[text.length - 1] === '/') n = 1;
+  return n;
+}
+
+/** Scans `text` on from `state.pos` (returns a new state); `final` scans to the end. */
+function scan(state: LexState, text: string, language: GenLanguage, final: boolean): LexState {
   const s = copyLex(state);
   const python = language === 'python';
-  for (let i = from; i < text.length && s.invalid === null; i++) {
+  const end = final ? text.length : text.length - holdback(text, state.pos, language);
+  for (let i = state.pos; i < end && s.invalid === null; i++) {
     const c = text[i]!;
     if (c === '\n') {
       if (s.comment === 'line') s.comment = null;
@@ -221,6 +246,7 @@ function scan(state: LexState, text: string, from: number, language: GenLanguage
     }
     if (!python && c === '/' && text[i + 1] === '*') {
       s.comment = 'block';
+      s.commentOpened = s.lineStart;
       i++;
       continue;
     }
@@ -245,6 +271,7 @@ function scan(state: LexState, text: string, from: number, language: GenLanguage
         prev === 'a' ? !REGEX_KEYWORDS.has(s.lastWord) : prev === ')' || prev === ']' || prev === '}';
       if (!afterOperand) {
         s.regex = 'body';
+        s.regexStart = i + 1;
         continue;
       }
     }
@@ -271,6 +298,7 @@ function scan(state: LexState, text: string, from: number, language: GenLanguage
     s.lastSignificant = c;
     s.lastWord = '';
   }
+  s.pos = Math.max(s.pos, end);
   return s;
 }
 
@@ -291,9 +319,10 @@ function endPoint(text: string): Parser.Point {
 
 /** What closes the open string and brackets, innermost first; `semicolons` puts `;` before each `}`. */
 function closers(lex: LexState, semicolons: boolean): string {
-  let out = '';
+  let out = lex.comment === 'block' ? '*/' : lex.comment === 'line' ? '\n' : '';
   if (lex.quote !== null) out += lex.quote;
-  if (lex.regex !== null) out += lex.regex === 'class' ? ']/' : '/';
+  // An empty regular expression would read as a comment: give it a body.
+  if (lex.regex !== null) out += lex.regex === 'class' ? ']/' : lex.regexStart >= lex.pos ? '_/' : '/';
   for (let i = lex.stack.length - 1; i >= 0; i--) {
     const open = lex.stack[i]!;
     if (open === '`') out += '`';
@@ -311,11 +340,23 @@ function pythonBlockTail(text: string): string {
     const line = lines[i]!;
     const code = line.replace(/#.*$/, '').trimEnd();
     if (code.trim() === '') continue;
-    if (!code.endsWith(':')) return '';
     const indent = /^[ \t]*/.exec(line)![0];
+    // A decorator needs something to decorate.
+    if (code.trimStart().startsWith('@')) return `\n${indent}def _(): pass`;
+    if (!code.endsWith(':')) return '';
     return `\n${indent}    pass`;
   }
   return '';
+}
+
+/** Indentation (columns) of the last line of `text` that holds more than whitespace. */
+function lastIndent(text: string): number {
+  const lines = text.split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const l = lines[i]!;
+    if (l.trim() !== '') return l.length - l.trimStart().length;
+  }
+  return 0;
 }
 
 /** The first ERROR or MISSING node in source order, or null. */
@@ -331,8 +372,8 @@ function firstError(node: Parser.SyntaxNode): Parser.SyntaxNode | null {
 
 const FILLERS: Record<GenLanguage, string[]> = {
   python: ['', ' _', '_', ' _ else _'],
-  javascript: ['', ' _', '_'],
-  typescript: ['', ' _', '_'],
+  javascript: ['', ' _', '_', ' : _', ' _ : _'],
+  typescript: ['', ' _', '_', ' : _', ' _ : _'],
 };
 
 /** A parser per language, loaded lazily (tree-sitter and its grammars are native modules). */
@@ -359,20 +400,23 @@ export class SyntaxChecker {
 
   /** The state of a whole text (the forced prefix), parsed from scratch. */
   start(text: string): ViabilityResult {
-    const lex = scan(initialLex(), text, 0, this.language);
-    const completion = this.plainCompletion(text, lex);
+    const lex = scan(initialLex(), text, this.language, false);
+    const now = lex.pos === text.length ? lex : scan(lex, text, this.language, true);
+    const completion = this.plainCompletion(text, now);
     const tree = this.parser.parse(text + completion);
-    return this.judge(text, lex, completion, tree);
+    return this.judge(text, lex, now, completion, tree, undefined);
   }
 
   /** The state of `state.text + piece`, parsed incrementally from `state`'s tree. */
   extend(state: SyntaxState, piece: string): ViabilityResult {
     this.stats.checks++;
     const text = state.text + piece;
-    const lex = scan(state.lex, text, state.text.length, this.language);
-    if (lex.invalid !== null)
-      return { viable: false, reason: lex.invalid, state: { text, lex, completion: '', tree: state.tree } };
-    const completion = this.plainCompletion(text, lex);
+    const lex = scan(state.lex, text, this.language, false);
+    // What the text says if it ends here: held-back characters read as they stand.
+    const now = lex.pos === text.length ? lex : scan(lex, text, this.language, true);
+    if (now.invalid !== null)
+      return { viable: false, reason: now.invalid, state: { text, lex, completion: '', tree: state.tree } };
+    const completion = this.plainCompletion(text, now);
     const oldFull = state.text + state.completion;
     const newFull = text + completion;
     const start = state.text.length;
@@ -396,12 +440,12 @@ export class SyntaxChecker {
       newEndPosition: edit.oldEndPosition,
     });
     this.stats.incremental++;
-    return this.judge(text, lex, completion, tree);
+    return this.judge(text, lex, now, completion, tree, state.committed);
   }
 
   /** Whether `code` is a whole function without a syntax error (nothing left open). */
   isComplete(code: string): boolean {
-    const lex = scan(initialLex(), code, 0, this.language);
+    const lex = scan(initialLex(), code, this.language, true);
     if (lex.invalid !== null || lex.stack.length > 0 || lex.quote !== null || lex.comment === 'block')
       return false;
     return !this.parser.parse(code).rootNode.hasError;
@@ -412,33 +456,73 @@ export class SyntaxChecker {
     return this.language === 'python' ? closed + pythonBlockTail(text + closed) : closed;
   }
 
-  private judge(text: string, lex: LexState, completion: string, tree: Parser.Tree): ViabilityResult {
-    const state: SyntaxState = { text, lex, completion, tree };
-    if (lex.invalid !== null) return { viable: false, reason: lex.invalid, state };
-    if (!tree.rootNode.hasError) return { viable: true, state };
-    const plain = text + completion;
-    for (const filler of FILLERS[this.language]) {
-      for (const variant of this.variants(
-        text + filler,
-        scan(lex, text + filler, text.length, this.language),
-      )) {
+  /** Rule 2: some completion of `text` (whose final state is `now`) parses without an error. */
+  private completes(text: string, now: LexState, plain: string, plainTree: Parser.Tree | undefined): boolean {
+    if (plainTree !== undefined ? !plainTree.rootNode.hasError : !this.parser.parse(plain).rootNode.hasError)
+      return true;
+    const fillers = FILLERS[this.language];
+    // tree-sitter-python rejects a continuation line inside brackets indented less than its
+    // block (CPython does not): on a blank line, the filler goes one level deeper.
+    const line = text.slice(text.lastIndexOf('\n') + 1);
+    const extra =
+      this.language === 'python' && /^[ \t]*$/.test(line) ? [`${' '.repeat(lastIndent(text) + 4)}_`] : [];
+    for (const filler of [...fillers, ...extra]) {
+      for (const variant of this.variants(text + filler, scan(now, text + filler, this.language, true))) {
         if (variant === plain) continue;
         this.stats.fallback++;
-        if (!this.parser.parse(variant).rootNode.hasError) return { viable: true, state };
+        if (!this.parser.parse(variant).rootNode.hasError) return true;
       }
     }
-    const error = firstError(tree.rootNode);
+    return false;
+  }
+
+  private judge(
+    text: string,
+    lex: LexState,
+    now: LexState,
+    completion: string,
+    tree: Parser.Tree,
+    committed: SyntaxState['committed'],
+  ): ViabilityResult {
+    const state = (c?: SyntaxState['committed']): SyntaxState => ({
+      text,
+      lex,
+      completion,
+      tree,
+      ...(c === undefined ? {} : { committed: c }),
+    });
+    if (now.invalid !== null) return { viable: false, reason: now.invalid, state: state(committed) };
+    if (!tree.rootNode.hasError) return { viable: true, state: state(committed) };
+    // Rule 3 before rule 2's fillers, since the verdict on what precedes the frontier is kept
+    // while the frontier stays (one line): the fillers are parsed once a line, not once a token.
+    // The line being written gets the benefit of the doubt when what comes before it is viable.
     const frontier = Math.min(
-      lex.lineStart,
-      ...lex.opened.filter((_, i) => lex.stack[i] !== '{'),
-      lex.quote !== null ? lex.quoteOpened : Number.POSITIVE_INFINITY,
+      now.lineStart,
+      ...now.opened.filter((_, i) => now.stack[i] !== '{'),
+      now.quote !== null ? now.quoteOpened : Number.POSITIVE_INFINITY,
+      now.comment === 'block' ? now.commentOpened : Number.POSITIVE_INFINITY,
     );
-    if (error === null || error.startIndex >= frontier) return { viable: true, state };
-    return {
-      viable: false,
-      reason: `syntax error at line ${error.startPosition.row + 1}, column ${error.startPosition.column + 1}, before the line being written`,
-      state,
-    };
+    let verdict = committed?.frontier === frontier ? committed : undefined;
+    if (verdict === undefined) {
+      const before = text.slice(0, frontier);
+      const beforeLex = scan(initialLex(), before, this.language, true);
+      const plain = before + this.plainCompletion(before, beforeLex);
+      if (beforeLex.invalid === null && this.completes(before, beforeLex, plain, undefined))
+        verdict = { frontier, viable: true };
+      else {
+        const error = firstError(this.parser.parse(plain).rootNode);
+        verdict = {
+          frontier,
+          viable: false,
+          reason:
+            beforeLex.invalid ??
+            `syntax error${error === null ? '' : ` at line ${error.startPosition.row + 1}, column ${error.startPosition.column + 1}`}, before the line being written`,
+        };
+      }
+    }
+    if (verdict.viable || this.completes(text, now, text + completion, tree))
+      return { viable: true, state: state(verdict) };
+    return { viable: false, reason: verdict.reason ?? 'not a viable prefix', state: state(verdict) };
   }
 
   /** Completions other than the plain one: `;` before closing braces (JS), `:` and a block (Python). */

@@ -10,9 +10,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script without types
 import { writeDecoderModel } from '../../scripts/tiny-model.mjs';
-import { beamSearch, greedyDecode, logSoftmax, sampleDecode, topK } from '../../src/gen/decode.js';
+import { beamSearch, greedyDecode, mulberry32, sampleDecode, topK } from '../../src/gen/decode.js';
 import { type CausalLM, loadCausalLM } from '../../src/gen/model.js';
 import { SyntaxChecker } from '../../src/gen/syntax.js';
+import { ADD_BIGRAM, ADD_TOKENS } from '../helpers/tiny-models.js';
 
 const temps: string[] = [];
 function temp(): string {
@@ -33,22 +34,10 @@ beforeAll(async () => {
   writeDecoderModel(randomDir, { seed: 7 });
   random = await loadCausalLM(randomDir);
 
-  // Greedy takes " a -" (0.55) and then one of two halves (0.275 in all); beam search finds
-  // " b +" (0.45) then " a" (1): 0.45.
-  const tokens = ['def', ' add', '(', 'a', ',', ' b', '):\n', '    return', ' a -', ' b +', ' a', '\n'];
+  // ADD_BIGRAM: greedy writes `a - a` or `a - b` (0.275), beam search `b + a` (0.45).
+  const tokens = ADD_TOKENS;
   const choiceDir = temp();
-  writeDecoderModel(choiceDir, {
-    tokens,
-    bigram: {
-      '):\n': { '    return': 0 },
-      '    return': { ' a -': Math.log(0.55), ' b +': Math.log(0.45) },
-      ' a -': { ' b': Math.log(0.5), ' a': Math.log(0.5) },
-      ' b +': { ' a': 0 },
-      ' a': { '\n': 0 },
-      ' b': { '\n': 0 },
-      '\n': { '<|endoftext|>': 0 },
-    },
-  });
+  writeDecoderModel(choiceDir, { tokens, bigram: ADD_BIGRAM });
   choice = await loadCausalLM(choiceDir);
 
   // Prefers a ")" that closes nothing after " a".
@@ -72,10 +61,13 @@ afterAll(async () => {
 });
 
 describe('helpers', () => {
-  it('computes a log-softmax whose exponentials sum to one, and the top k in order', () => {
-    const lp = logSoftmax(Float32Array.of(1, 3, 2, 3));
-    expect(Array.from(lp, Math.exp).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
-    expect(topK(lp, 3)).toEqual([1, 3, 2]);
+  it('finds the top k by value, ties by lower index, each a prefix of the next', () => {
+    const random = mulberry32(5);
+    const values = Float32Array.from({ length: 5000 }, () => Math.floor(random() * 300));
+    const reference = [...values.keys()].sort((a, b) => values[b]! - values[a]! || a - b);
+    for (const k of [1, 2, 8, 64, 5000]) expect(topK(values, k)).toEqual(reference.slice(0, k));
+    // A row inside a batch: indices relative to its start.
+    expect(topK(Float32Array.of(9, 9, 1, 3, 2, 3), 3, 2, 4)).toEqual([1, 3, 2]);
   });
 });
 

@@ -16,6 +16,7 @@ import { buildRagPrompt, confidenceScore, type GenResult, gen } from '../../src/
 import { GEN_RESULT_SCHEMA, GEN_SPEC_SCHEMA } from '../../src/gen/schemas.js';
 import { buildFunctionHeader, SpecError, validateSpec } from '../../src/gen/spec.js';
 import { copyFixture, makeTemp, REPO_ROOT, removeTemps, runCcx, SPEC_DIR } from '../helpers/cli.js';
+import { ADD_BIGRAM, ADD_TOKENS } from '../helpers/tiny-models.js';
 
 afterAll(removeTemps);
 
@@ -31,41 +32,6 @@ function expectValidResult(result: unknown): void {
   expect(ajv.errorsText(validateResult.errors)).toBe('No errors');
   expect(ok).toBe(true);
 }
-
-/**
- * After the signature of `add(a, b)` (whose docstring ends with the `"""` line), greedy decoding
- * takes " a -" (0.55) and writes `a - a` or `a - b`; beam search finds " b +" (0.45) then " a" (1),
- * which passes the examples. After an outline step the model goes on to the same body.
- */
-const ADD_TOKENS = [
-  'def',
-  ' add',
-  '(',
-  'a',
-  ',',
-  ' b',
-  '):\n',
-  '    """\n',
-  '    return',
-  ' a -',
-  ' b +',
-  ' a',
-  '\n',
-  '    # 1.',
-  ' add b to a\n',
-];
-const ADD_BIGRAM = {
-  '    """\n': { '    return': 0 },
-  '):\n': { '    return': 0 },
-  '    # 1.': { ' add b to a\n': 0 },
-  ' add b to a\n': { '    return': 0 },
-  '    return': { ' a -': Math.log(0.55), ' b +': Math.log(0.45) },
-  ' a -': { ' b': Math.log(0.5), ' a': Math.log(0.5) },
-  ' b +': { ' a': 0 },
-  ' a': { '\n': 0 },
-  ' b': { '\n': 0 },
-  '\n': { '<|endoftext|>': 0 },
-};
 
 let addModel: string;
 let pyRoot: string;

@@ -3,7 +3,12 @@
  * line are fine; a bracket that closes nothing, a line ended inside a string, and an error
  * before the line being written are not.
  */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type Parser from 'tree-sitter';
 import { describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain .mjs script without types
+import { fetchCorpus } from '../../scripts/fetch-corpus.mjs';
 import { type GenLanguage, SyntaxChecker } from '../../src/gen/syntax.js';
 
 const PY = 'def f(a, b):\n';
@@ -82,4 +87,78 @@ describe('viable prefixes', () => {
     expect(checker.isComplete(PY + body)).toBe(true);
     expect(checker.isComplete(`${PY}    return (a\n`)).toBe(false);
   });
+});
+
+/** Top-level functions of the files under `dir`, parsed with tree-sitter, in file-name order. */
+async function realFunctions(
+  dir: string,
+  extension: string,
+  language: GenLanguage,
+  limit: number,
+): Promise<string[]> {
+  const { default: ParserCtor } = await import('tree-sitter');
+  const parser = new ParserCtor();
+  parser.setLanguage(
+    (language === 'python'
+      ? (await import('tree-sitter-python')).default
+      : language === 'javascript'
+        ? (await import('tree-sitter-javascript')).default
+        : (await import('tree-sitter-typescript')).default.typescript) as Parser.Language,
+  );
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      if (out.length >= limit) return;
+      const full = path.join(d, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else if (name.endsWith(extension) && !name.endsWith('.d.ts')) {
+        const text = readFileSync(full, 'utf8');
+        const tree = parser.parse(text, undefined, { bufferSize: text.length * 2 + 1024 });
+        for (const node of tree.rootNode.children) {
+          const fn =
+            node.type === 'export_statement'
+              ? node.namedChildren.find((c) => c.type === 'function_declaration')
+              : node;
+          if (fn && ['function_definition', 'function_declaration'].includes(fn.type) && !fn.hasError)
+            out.push(fn.text);
+        }
+      }
+    }
+  };
+  walk(dir);
+  return out.slice(0, limit);
+}
+
+describe('[slow] real code', () => {
+  const rxjs = () => (fetchCorpus as (name: string) => string)('rxjs');
+  const corpora: [GenLanguage, string, () => string, string][] = [
+    [
+      'python',
+      'the Python standard library',
+      () => (fetchCorpus as (name: string) => string)('python-stdlib'),
+      '.py',
+    ],
+    ['typescript', 'rxjs 7.8.1 sources', rxjs, '.ts'],
+    ['javascript', 'rxjs 7.8.1 dist/esm', () => path.join(rxjs(), '..', 'dist', 'esm'), '.js'],
+  ];
+  it.each(corpora)(
+    '%s: every prefix of functions of %s is viable, fed four characters at a time',
+    async (language, _name, dir, extension) => {
+      const functions = await realFunctions(dir(), extension, language, 150);
+      expect(functions.length).toBe(150);
+      const checker = await SyntaxChecker.create(language);
+      const rejected: string[] = [];
+      for (const fn of functions) {
+        const split = fn.indexOf(language === 'python' ? ':\n' : '{\n') + 2;
+        let state = checker.start(fn.slice(0, split)).state;
+        for (let i = split; i < fn.length; i += 4) {
+          const step = checker.extend(state, fn.slice(i, i + 4));
+          if (!step.viable) rejected.push(`${step.reason}: ${JSON.stringify(step.state.text.slice(-80))}`);
+          state = step.state;
+        }
+        expect(checker.isComplete(state.text)).toBe(true);
+      }
+      expect(rejected).toEqual([]);
+    },
+  );
 });
