@@ -50,8 +50,20 @@ export interface DecodeOptions {
   noCache?: boolean;
   /** Candidates tried per pick before giving up on a step (syntax checks are made lazily, best first). */
   maxChecks?: number;
-  /** Called after each session run with its wall time in ms (the benchmark's bare-run baseline). */
+  /** Called after each step with the milliseconds spent inside `session.run` (the benchmark's baseline). */
   onStep?: (runMs: number) => void;
+}
+
+/** Whether a hypothesis's syntax state shows its whole text complete: nothing held back, open or wrong. */
+function parsedWhole(hyp: Hypothesis): boolean {
+  const state = hyp.syntax;
+  return (
+    state !== undefined &&
+    state.lex.pos === hyp.text.length &&
+    state.completion === '' &&
+    state.lex.comment !== 'block' &&
+    !state.tree.rootNode.hasError
+  );
 }
 
 /** One hypothesis being extended. */
@@ -216,7 +228,6 @@ class Decoder {
 
   /** Runs the model for `hyps` (which share the cache rows in order) and returns each row's log-probabilities. */
   async run(hyps: Hypothesis[], cache: KvCache | null): Promise<{ rows: LogprobRow[]; cache: KvCache }> {
-    const start = performance.now();
     const out =
       this.options.noCache || cache === null
         ? await this.model.step(
@@ -227,7 +238,7 @@ class Decoder {
             hyps.map((h) => [h.tokens.at(-1)!]),
             cache,
           );
-    this.options.onStep?.(performance.now() - start);
+    this.options.onStep?.(out.runMs);
     const vocab = out.logits.length / hyps.length;
     return { rows: hyps.map((_, i) => new LogprobRow(out.logits, i * vocab, vocab)), cache: out.cache };
   }
@@ -240,7 +251,11 @@ class Decoder {
     if (model.eosIds.has(token)) {
       const [rest] = splitUtf8(hyp.pending);
       const code = `${(hyp.text + rest).trimEnd()}\n`;
-      if (this.options.syntax !== undefined && !this.options.syntax.isComplete(code))
+      if (
+        this.options.syntax !== undefined &&
+        !(rest === '' && parsedWhole(hyp)) &&
+        !this.options.syntax.isComplete(code)
+      )
         return { kind: 'invalid', reason: 'the end of the text before the function is complete' };
       return { kind: 'finished', hyp: { ...hyp, tokens, logprob: total }, code, finish: 'eos' };
     }
@@ -251,7 +266,10 @@ class Decoder {
     const next: Hypothesis = { tokens, logprob: total, pending, text, lex, syntax: hyp.syntax };
     if (end !== null) {
       const code = `${text.slice(0, end).trimEnd()}\n`;
-      if (this.options.syntax !== undefined && !this.options.syntax.isComplete(code))
+      // Most ends come with a new line at column 0 after a finished one: the code is the
+      // hypothesis's own text, whose parse is at hand.
+      const own = text.slice(0, end).trimEnd() === hyp.text.trimEnd() && parsedWhole(hyp);
+      if (this.options.syntax !== undefined && !own && !this.options.syntax.isComplete(code))
         return { kind: 'invalid', reason: 'the function ends with a syntax error' };
       return { kind: 'finished', hyp: next, code, finish: 'end-of-function' };
     }
@@ -310,6 +328,58 @@ function pickViable(
     if (order.length >= limit) break;
   }
   return picked;
+}
+
+/** A beam's extension by one token, scored by the total log-probability. */
+interface Offer {
+  beam: number;
+  token: number;
+  total: number;
+  ext: Extension;
+}
+
+/**
+ * The `want` best viable extensions of all beams together, best first (ties: lower beam, lower
+ * token). Candidates are taken in order of total log-probability across beams, each beam's
+ * lazily (its top k, then 2k), and checked only as they come up, so a beam too far behind to
+ * place is never parsed; at most `maxChecks` candidates of a beam are checked.
+ */
+function bestOffers(
+  decoder: Decoder,
+  beams: Hypothesis[],
+  rows: LogprobRow[],
+  want: number,
+  maxChecks: number,
+): Offer[] {
+  const cursors = beams.map((_, b) => ({ order: rows[b]!.top(Math.min(want, rows[b]!.vocab)), next: 0 }));
+  const limit = (b: number) => Math.min(maxChecks, rows[b]!.vocab);
+  const head = (b: number): number | undefined => {
+    const c = cursors[b]!;
+    if (c.next >= limit(b)) return undefined;
+    if (c.next >= c.order.length) c.order = rows[b]!.top(Math.min(2 * c.order.length, limit(b)));
+    return c.order[c.next];
+  };
+  const offers: Offer[] = [];
+  while (offers.length < want) {
+    let best = -1;
+    let bestTotal = Number.NEGATIVE_INFINITY;
+    let bestToken = -1;
+    beams.forEach((hyp, b) => {
+      const token = head(b);
+      if (token === undefined) return;
+      const total = hyp.logprob + rows[b]!.at(token);
+      if (total > bestTotal) {
+        best = b;
+        bestTotal = total;
+        bestToken = token;
+      }
+    });
+    if (best < 0) break;
+    cursors[best]!.next++;
+    const ext = decoder.extend(beams[best]!, bestToken, rows[best]!.at(bestToken));
+    if (ext.kind !== 'invalid') offers.push({ beam: best, token: bestToken, total: bestTotal, ext });
+  }
+  return offers;
 }
 
 /**
@@ -434,13 +504,7 @@ export async function beamSearch(model: CausalLM, options: BeamOptions): Promise
 
   for (let step = 0; step < options.maxNewTokens && beams.length > 0; step++) {
     const run = await decoder.run(beams, cache);
-    // Every beam offers its 2N best viable tokens; the 2N best of all of them compete.
-    const offers: { beam: number; token: number; total: number; ext: Extension }[] = [];
-    beams.forEach((hyp, b) => {
-      for (const pick of pickViable(decoder, hyp, run.rows[b]!, 2 * n, Math.max(2 * n, maxChecks)))
-        offers.push({ beam: b, token: pick.token, total: hyp.logprob + pick.logprob, ext: pick.ext });
-    });
-    offers.sort((a, b) => b.total - a.total || a.beam - b.beam || a.token - b.token);
+    const offers = bestOffers(decoder, beams, run.rows, 2 * n, Math.max(2 * n, maxChecks));
     const next: Hypothesis[] = [];
     const rows: number[] = [];
     for (const offer of offers.slice(0, 2 * n)) {

@@ -66,6 +66,8 @@ export interface StepOutput {
   /** Logits of the last position of each row, `batch × vocab`, row-major, float32. */
   logits: Float32Array;
   cache: KvCache;
+  /** Milliseconds inside `session.run` (the rest of the step is ccx's: feeds, logits, cache). */
+  runMs: number;
 }
 
 /** A tokenizer reduced to what decoding needs. */
@@ -101,7 +103,10 @@ export interface CausalLM {
   tokenizer: TextTokenizer;
   /** Runs the model on `ids` (`batch` rows of equal length) after `cache` (null: no past). */
   step(ids: number[][], cache: KvCache | null): Promise<StepOutput>;
-  /** Keeps rows `rows[i]` of the cache as row `i` (beam reordering); rows may repeat. */
+  /**
+   * Keeps rows `rows[i]` of the cache as row `i` (beam reordering); rows may repeat. With the same
+   * batch size the cache is reordered in place and returned; else a new one is made.
+   */
   selectRows(cache: KvCache, rows: number[]): KvCache;
   release(): Promise<void>;
 }
@@ -390,7 +395,9 @@ export async function loadCausalLM(dir: string, options: LoadModelOptions = {}):
       feeds[`past_key_values.${l}.key`] = past.tensors[2 * l]!;
       feeds[`past_key_values.${l}.value`] = past.tensors[2 * l + 1]!;
     }
+    const started = performance.now();
     const out = await session.run(feeds);
+    const runMs = performance.now() - started;
     const logits = out.logits as Ort.Tensor;
     const vocab = logits.dims[2]!;
     const last = new Float32Array(batch * vocab);
@@ -403,26 +410,46 @@ export async function loadCausalLM(dir: string, options: LoadModelOptions = {}):
     const tensors: Ort.Tensor[] = [];
     for (let l = 0; l < layers; l++)
       tensors.push(out[`present.${l}.key`] as Ort.Tensor, out[`present.${l}.value`] as Ort.Tensor);
-    return { logits: last, cache: { tensors, batch, length: total } };
+    return { logits: last, cache: { tensors, batch, length: total }, runMs };
   };
 
-  const selectRows = (cache: KvCache, rows: number[]): KvCache => ({
-    tensors: cache.tensors.map((t) => {
-      const [, h, len, d] = t.dims as [number, number, number, number];
-      const size = h * len * d;
-      const src = t.data as Float32Array | Uint16Array;
-      const dst =
-        src instanceof Float32Array
-          ? new Float32Array(rows.length * size)
-          : new Uint16Array(rows.length * size);
-      rows.forEach((r, i) => {
-        dst.set(src.subarray(r * size, (r + 1) * size), i * size);
-      });
-      return new ort.Tensor(t.type as 'float32', dst as Float32Array, [rows.length, h, len, d]);
-    }),
-    batch: rows.length,
-    length: cache.length,
-  });
+  const selectRows = (cache: KvCache, rows: number[]): KvCache => {
+    // Same batch: reorder in place, copying only the rows that change (beams mostly keep their
+    // place); the cache is ccx's own copy of the outputs and the old order is not needed again.
+    if (rows.length === cache.batch) {
+      if (rows.every((r, i) => r === i)) return cache;
+      for (const t of cache.tensors) {
+        const [, h, len, d] = t.dims as [number, number, number, number];
+        const size = h * len * d;
+        const data = t.data as Float32Array | Uint16Array;
+        const saved = new Map<number, Float32Array | Uint16Array>();
+        rows.forEach((r, i) => {
+          if (r !== i && !saved.has(r)) saved.set(r, data.slice(r * size, (r + 1) * size));
+        });
+        rows.forEach((r, i) => {
+          if (r !== i) data.set(saved.get(r)!, i * size);
+        });
+      }
+      return cache;
+    }
+    return {
+      tensors: cache.tensors.map((t) => {
+        const [, h, len, d] = t.dims as [number, number, number, number];
+        const size = h * len * d;
+        const src = t.data as Float32Array | Uint16Array;
+        const dst =
+          src instanceof Float32Array
+            ? new Float32Array(rows.length * size)
+            : new Uint16Array(rows.length * size);
+        rows.forEach((r, i) => {
+          dst.set(src.subarray(r * size, (r + 1) * size), i * size);
+        });
+        return new ort.Tensor(t.type as 'float32', dst as Float32Array, [rows.length, h, len, d]);
+      }),
+      batch: rows.length,
+      length: cache.length,
+    };
+  };
 
   const id =
     (pulled?.repo as string | undefined) ??
