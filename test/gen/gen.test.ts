@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script without types
 import { writeDecoderModel } from '../../scripts/tiny-model.mjs';
 import { chunk } from '../../src/chunking/chunk.js';
+import { GEN_HELP_AFTER } from '../../src/cli/commands/gen.js';
 import { buildRagPrompt, confidenceScore, type GenResult, gen } from '../../src/gen/gen.js';
 import { GEN_RESULT_SCHEMA, GEN_SPEC_SCHEMA } from '../../src/gen/schemas.js';
 import { buildFunctionHeader, SpecError, validateSpec } from '../../src/gen/spec.js';
@@ -290,6 +291,27 @@ describe('retrieval from the store', () => {
 });
 
 describe('ccx gen (CLI)', () => {
+  it('documents the techniques, models and exit codes in --help', async () => {
+    const help = await runCcx(['gen', '--help']);
+    expect(help.exitCode).toBe(0);
+    for (const option of [
+      '--spec',
+      '--technique',
+      '--model',
+      '--device',
+      '--dtype',
+      '--beams',
+      '--samples',
+      '--max-new-tokens',
+      '--seed',
+      '--output',
+      '--json',
+      '--store',
+    ])
+      expect(help.stdout).toContain(option);
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain(GEN_HELP_AFTER.trim().replace(/\s+/g, ' '));
+  });
+
   it('prints a summary and the code, exits 0 on success and 1 when nothing passes', async () => {
     const ok = await runCcx(['gen', '--spec', spec('add.json'), '--model', addModel, '--technique', 'beam']);
     expect(ok.exitCode).toBe(0);
