@@ -15,12 +15,13 @@
 //    passed with --gpu-bandwidth GBPS when a session had one.
 //
 //   node scripts/bench-gen.mjs [--runs 5] [--gpu-bandwidth 4300] [--no-write]
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeDocsBlock } from './docs-block.mjs';
 import { fetchCorpus } from './fetch-corpus.mjs';
+import { realFunctions } from './real-functions.mjs';
 import { writeDecoderModel } from './tiny-model.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -107,51 +108,16 @@ for (const [name, shape] of Object.entries(MODELS)) {
 }
 
 // ---- 2: syntax checks per candidate token ---------------------------------------------------
-/** Top-level functions of the files under `dir` with these extensions, by a tree-sitter parse. */
-async function functionsOf(dir, extensions, language, limit) {
-  const { default: Parser } = await import('tree-sitter');
-  const parser = new Parser();
-  const grammar =
-    language === 'python'
-      ? (await import('tree-sitter-python')).default
-      : language === 'javascript'
-        ? (await import('tree-sitter-javascript')).default
-        : (await import('tree-sitter-typescript')).default.typescript;
-  parser.setLanguage(grammar);
-  const types = new Set(['function_definition', 'function_declaration']);
-  const out = [];
-  const walk = (d) => {
-    for (const name of readdirSync(d).sort()) {
-      if (out.length >= limit) return;
-      const full = path.join(d, name);
-      if (statSync(full).isDirectory()) walk(full);
-      else if (extensions.some((e) => name.endsWith(e)) && !name.endsWith('.d.ts')) {
-        const text = readFileSync(full, 'utf8');
-        if (text.length > 200_000) continue;
-        const tree = parser.parse(text, undefined, { bufferSize: text.length * 2 + 1024 });
-        for (const node of tree.rootNode.children) {
-          const fn =
-            node.type === 'export_statement' ? node.namedChildren.find((c) => types.has(c.type)) : node;
-          if (fn && types.has(fn.type) && !fn.hasError && fn.text.length < 4000) out.push(fn.text);
-          if (out.length >= limit) return;
-        }
-      }
-    }
-  };
-  walk(dir);
-  return out;
-}
-
 const stdlib = fetchCorpus('python-stdlib');
 const rxjs = fetchCorpus('rxjs');
 const corpora = [
-  ['python', 'Python standard library', stdlib, ['.py']],
-  ['typescript', 'rxjs 7.8.1 src (TypeScript)', rxjs, ['.ts']],
-  ['javascript', 'rxjs 7.8.1 dist/esm (JavaScript)', path.join(rxjs, '..', 'dist', 'esm'), ['.js']],
+  ['python', 'Python standard library', stdlib, '.py'],
+  ['typescript', 'rxjs 7.8.1 src (TypeScript)', rxjs, '.ts'],
+  ['javascript', 'rxjs 7.8.1 dist/esm (JavaScript)', path.join(rxjs, '..', 'dist', 'esm'), '.js'],
 ];
 const syntaxRows = [];
-for (const [language, label, dir, extensions] of corpora) {
-  const functions = await functionsOf(dir, extensions, language, 300);
+for (const [language, label, dir, extension] of corpora) {
+  const functions = await realFunctions(dir, extension, language, 300);
   const checker = await SyntaxChecker.create(language);
   const times = [];
   let rejected = 0;

@@ -12,6 +12,7 @@ import {
   type GrammarTables,
   grammarTablesFromSymbols,
 } from './compact-tree.js';
+import { loadGrammar } from './grammars.js';
 import { recordDynamicReferences } from './lang/dynamic.js';
 import { loadNativeFlatten, type NativeFlatten } from './native.js';
 import { hashTokens } from './normalize.js';
@@ -155,29 +156,19 @@ function languageHandle(grammar: unknown): unknown {
 
 async function loadLanguage(language: Language): Promise<LoadedLanguage> {
   const tables = createGrammarTables();
+  const grammar = await loadGrammar(language);
   switch (language) {
     case 'typescript':
-    case 'tsx': {
-      const { default: grammars } = await import('tree-sitter-typescript');
-      const { analyzeJavaScript } = await import('./lang/javascript.js');
-      return {
-        grammar: language === 'tsx' ? grammars.tsx : grammars.typescript,
-        tables,
-        analyze: (ct) => analyzeJavaScript(ct, language),
-      };
-    }
+    case 'tsx':
     case 'javascript': {
-      const { default: grammar } = await import('tree-sitter-javascript');
       const { analyzeJavaScript } = await import('./lang/javascript.js');
       return { grammar, tables, analyze: (ct) => analyzeJavaScript(ct, language) };
     }
     case 'python': {
-      const { default: grammar } = await import('tree-sitter-python');
       const { analyzePython } = await import('./lang/python.js');
       return { grammar, tables, analyze: analyzePython };
     }
     case 'go': {
-      const { default: grammar } = await import('tree-sitter-go');
       const { analyzeGo } = await import('./lang/go.js');
       return { grammar, tables, analyze: analyzeGo };
     }

@@ -303,31 +303,15 @@ class Decoder {
   }
 }
 
-/**
- * The `want` most probable viable tokens of a row, checked lazily best first (the top k, then the
- * top 2k, ...) so that a step without pruning costs one pass over the vocabulary; at most
- * `maxChecks` candidates are checked.
- */
-function pickViable(
-  decoder: Decoder,
-  hyp: Hypothesis,
-  row: LogprobRow,
-  want: number,
-  maxChecks: number,
-): { token: number; logprob: number; ext: Extension }[] {
-  const picked: { token: number; logprob: number; ext: Extension }[] = [];
-  const limit = Math.min(maxChecks, row.vocab);
-  let checked = 0;
-  for (let k = want; picked.length < want && checked < limit; k = Math.min(2 * k, limit)) {
-    const order = row.top(Math.min(k, limit));
-    for (; checked < order.length && picked.length < want; checked++) {
-      const token = order[checked]!;
-      const ext = decoder.extend(hyp, token, row.at(token));
-      if (ext.kind !== 'invalid') picked.push({ token, logprob: row.at(token), ext });
-    }
-    if (order.length >= limit) break;
-  }
-  return picked;
+/** The sequence a finished extension makes (scored by its log-probability). */
+function finishedSequence(ext: Extract<Extension, { kind: 'finished' }>): GeneratedSequence {
+  return {
+    tokens: ext.hyp.tokens,
+    code: ext.code,
+    logprob: ext.hyp.logprob,
+    score: ext.hyp.logprob,
+    finish: ext.finish,
+  };
 }
 
 /** A beam's extension by one token, scored by the total log-probability. */
@@ -339,8 +323,8 @@ interface Offer {
 }
 
 /**
- * The `want` best viable extensions of all beams together, best first (ties: lower beam, lower
- * token). Candidates are taken in order of total log-probability across beams, each beam's
+ * The `want` best viable extensions of all beams together (greedy: one beam, one extension),
+ * best first (ties: lower beam, lower token). Candidates are taken in order of total log-probability across beams, each beam's
  * lazily (its top k, then 2k), and checked only as they come up, so a beam too far behind to
  * place is never parsed; at most `maxChecks` candidates of a beam are checked.
  */
@@ -394,16 +378,9 @@ export async function greedyDecode(model: CausalLM, options: DecodeOptions): Pro
   for (let step = 0; step < options.maxNewTokens; step++) {
     const run = await decoder.run([hyp], cache);
     cache = run.cache;
-    const [best] = pickViable(decoder, hyp, run.rows[0]!, 1, maxChecks);
+    const [best] = bestOffers(decoder, [hyp], run.rows, 1, maxChecks);
     if (best === undefined) return { ...decoder.finishAtLimit(hyp), finish: 'no-viable-token' };
-    if (best.ext.kind === 'finished')
-      return {
-        tokens: best.ext.hyp.tokens,
-        code: best.ext.code,
-        logprob: best.ext.hyp.logprob,
-        score: best.ext.hyp.logprob,
-        finish: best.ext.finish,
-      };
+    if (best.ext.kind === 'finished') return finishedSequence(best.ext);
     if (best.ext.kind === 'continue') hyp = best.ext.hyp;
   }
   return decoder.finishAtLimit(hyp);
@@ -463,14 +440,7 @@ export async function sampleDecode(model: CausalLM, options: SampleOptions): Pro
     }
     if (chosen === undefined || chosenToken < 0)
       return { ...decoder.finishAtLimit(hyp), finish: 'no-viable-token' };
-    if (chosen.kind === 'finished')
-      return {
-        tokens: chosen.hyp.tokens,
-        code: chosen.code,
-        logprob: chosen.hyp.logprob,
-        score: chosen.hyp.logprob,
-        finish: chosen.finish,
-      };
+    if (chosen.kind === 'finished') return finishedSequence(chosen);
     if (chosen.kind === 'continue') hyp = chosen.hyp;
   }
   return decoder.finishAtLimit(hyp);
@@ -511,13 +481,7 @@ export async function beamSearch(model: CausalLM, options: BeamOptions): Promise
       if (offer.ext.kind === 'finished') {
         const s = score(offer.ext.hyp.logprob, offer.ext.hyp.tokens.length);
         if (finished.length < n || s > worstFinished()) {
-          finished.push({
-            tokens: offer.ext.hyp.tokens,
-            code: offer.ext.code,
-            logprob: offer.ext.hyp.logprob,
-            score: s,
-            finish: offer.ext.finish,
-          });
+          finished.push({ ...finishedSequence(offer.ext), score: s });
           finished.sort((a, b) => b.score - a.score);
           if (finished.length > n) finished.pop();
         }

@@ -173,6 +173,11 @@ function takeOutline(generated: string, spec: GenSpec): string {
   return lines.length > 1 ? `${lines.join('\n')}\n` : '';
 }
 
+/** Candidates with the same code in the same module run the same way: verified once. */
+function candidateKey(c: Candidate): string {
+  return `${c.context?.modulePath ?? ''}\0${c.code}`;
+}
+
 function meanLogprob(c: Candidate): number | undefined {
   return c.logprob === undefined || c.tokens === undefined || c.tokens === 0
     ? undefined
@@ -365,7 +370,7 @@ export async function gen(options: GenOptions): Promise<GenOutcome> {
   // Verify each distinct candidate once; strategies that found the same code share the result.
   const unique = new Map<string, Candidate>();
   for (const c of candidates) {
-    const key = `${c.context?.modulePath ?? ''}\0${c.code}`;
+    const key = candidateKey(c);
     const seen = unique.get(key);
     if (seen === undefined || compareCandidates(c, seen) < 0) unique.set(key, c);
   }
@@ -395,7 +400,7 @@ export async function gen(options: GenOptions): Promise<GenOutcome> {
       sandboxNoted = true;
     }
   }
-  for (const c of candidates) c.verify = unique.get(`${c.context?.modulePath ?? ''}\0${c.code}`)?.verify;
+  for (const c of candidates) c.verify = unique.get(candidateKey(c))?.verify;
   const ranked = [...unique.values()].sort(compareCandidates);
   const best = ranked[0];
   const total = examples.length;

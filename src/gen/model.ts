@@ -23,7 +23,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { CcxError, UsageError } from '../errors.js';
-import { DTYPE_FILES, type ModelDtype } from './hub.js';
+import { DTYPE_FILES, listAvailableDtypes, type ModelDtype } from './hub.js';
 
 /** Where the model runs. `auto` takes CUDA when its execution provider loads, else the CPU. */
 export type DeviceOption = 'cpu' | 'cuda' | 'auto';
@@ -168,8 +168,10 @@ export function findOnnxFile(dir: string, dtype: Dtype): string {
     const file = path.join(dir, name);
     if (existsSync(file)) return file;
   }
-  const present = (Object.keys(DTYPE_FILES) as Dtype[]).filter((d) =>
-    DTYPE_FILES[d].some((n) => existsSync(path.join(dir, n))),
+  const present = listAvailableDtypes(
+    Object.values(DTYPE_FILES)
+      .flat()
+      .filter((f) => existsSync(path.join(dir, f))),
   );
   throw new ModelError(`${dir} has no ${dtype} model (looked for ${DTYPE_FILES[dtype].join(', ')})`, {
     hint:
@@ -494,7 +496,10 @@ export function halfToFloat(h: number): number {
   return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
 }
 
-/** Options for a missing model, for the CLI's error. */
+/**
+ * The model directory to use: `dir`, else `CCX_MODEL`.
+ * @throws UsageError naming both, and how to get a model, when neither is set
+ */
 export function requireModelDir(dir: string | undefined): string {
   const chosen = dir ?? process.env.CCX_MODEL;
   if (chosen === undefined || chosen === '')

@@ -11,6 +11,7 @@
  * tree-sitter and its grammars are imported on first use, only by the `retrieve` part.
  */
 import type Parser from 'tree-sitter';
+import { loadGrammar } from '../chunking/grammars.js';
 import { loadSnapshotManifest } from '../chunking/snapshot.js';
 import type { Language } from '../chunking/types.js';
 import type { Manifest, ManifestChunk } from '../manifest.js';
@@ -582,35 +583,14 @@ interface ParsedFunction {
 }
 
 let parser: Parser | undefined;
-const grammars = new Map<Language, unknown>();
 
 async function parseCode(text: string, language: Language): Promise<Parser.Tree> {
   if (parser === undefined) {
     const { default: ParserCtor } = await import('tree-sitter');
     parser = new ParserCtor();
   }
-  let grammar = grammars.get(language);
-  if (grammar === undefined) {
-    switch (language) {
-      case 'python':
-        grammar = (await import('tree-sitter-python')).default;
-        break;
-      case 'javascript':
-        grammar = (await import('tree-sitter-javascript')).default;
-        break;
-      case 'typescript':
-      case 'tsx': {
-        const { default: ts } = await import('tree-sitter-typescript');
-        grammar = language === 'tsx' ? ts.tsx : ts.typescript;
-        break;
-      }
-      case 'go':
-        grammar = (await import('tree-sitter-go')).default;
-        break;
-    }
-    grammars.set(language, grammar);
-  }
-  parser.setLanguage(grammar as Parser.Language);
+  const grammar = await loadGrammar(language);
+  parser.setLanguage(grammar);
   return parser.parse(text, undefined, { bufferSize: Math.max(32 * 1024, text.length * 2 + 2) });
 }
 

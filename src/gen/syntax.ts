@@ -24,6 +24,7 @@
  * copied) so tree-sitter reuses the unchanged part.
  */
 import type Parser from 'tree-sitter';
+import { loadGrammar } from '../chunking/grammars.js';
 
 /** Languages of `ccx gen`. */
 export type GenLanguage = 'python' | 'typescript' | 'javascript';
@@ -76,6 +77,8 @@ export interface SyntaxState {
   readonly completion: string;
   /** Tree of `text + completion`. */
   readonly tree: Parser.Tree;
+  /** Row and column of the end of `text` (kept so that an edit needs no rescan). */
+  readonly end: Parser.Point;
   /** Whether the text before the frontier is a viable prefix (rule 3), kept while the frontier stays. */
   readonly committed?: { frontier: number; viable: boolean; reason?: string };
 }
@@ -309,12 +312,13 @@ function lineNumber(text: string, offset: number): number {
   return n;
 }
 
-/** Row and column (UTF-16 units, as node-tree-sitter counts) of the end of `text`. */
-function endPoint(text: string): Parser.Point {
+/** Row and column (UTF-16 units, as node-tree-sitter counts) after `text`, written from `from`. */
+function advance(from: Parser.Point, text: string): Parser.Point {
   const nl = text.lastIndexOf('\n');
-  let row = 0;
-  for (let i = 0; i <= nl; i++) if (text.charCodeAt(i) === 10) row++;
-  return { row, column: text.length - nl - 1 };
+  if (nl < 0) return { row: from.row, column: from.column + text.length };
+  let rows = 0;
+  for (let i = 0; i <= nl; i++) if (text.charCodeAt(i) === 10) rows++;
+  return { row: from.row + rows, column: text.length - nl - 1 };
 }
 
 /** What closes the open string and brackets, innermost first; `semicolons` puts `;` before each `}`. */
@@ -390,11 +394,7 @@ export class SyntaxChecker {
   static async create(language: GenLanguage): Promise<SyntaxChecker> {
     const { default: ParserCtor } = await import('tree-sitter');
     const parser = new ParserCtor();
-    if (language === 'python')
-      parser.setLanguage((await import('tree-sitter-python')).default as Parser.Language);
-    else if (language === 'javascript')
-      parser.setLanguage((await import('tree-sitter-javascript')).default as Parser.Language);
-    else parser.setLanguage((await import('tree-sitter-typescript')).default.typescript as Parser.Language);
+    parser.setLanguage(await loadGrammar(language));
     return new SyntaxChecker(language, parser);
   }
 
@@ -404,7 +404,7 @@ export class SyntaxChecker {
     const now = lex.pos === text.length ? lex : scan(lex, text, this.language, true);
     const completion = this.plainCompletion(text, now);
     const tree = this.parser.parse(text + completion);
-    return this.judge(text, lex, now, completion, tree, undefined);
+    return this.judge(text, advance({ row: 0, column: 0 }, text), lex, now, completion, tree, undefined);
   }
 
   /** The state of `state.text + piece`, parsed incrementally from `state`'s tree. */
@@ -414,19 +414,24 @@ export class SyntaxChecker {
     const lex = scan(state.lex, text, this.language, false);
     // What the text says if it ends here: held-back characters read as they stand.
     const now = lex.pos === text.length ? lex : scan(lex, text, this.language, true);
+    const end = advance(state.end, piece);
     if (now.invalid !== null)
-      return { viable: false, reason: now.invalid, state: { text, lex, completion: '', tree: state.tree } };
+      return {
+        viable: false,
+        reason: now.invalid,
+        state: { text, end, lex, completion: '', tree: state.tree },
+      };
     const completion = this.plainCompletion(text, now);
-    const oldFull = state.text + state.completion;
+    const oldLength = state.text.length + state.completion.length;
     const newFull = text + completion;
     const start = state.text.length;
     const edit = {
       startIndex: start,
-      oldEndIndex: oldFull.length,
+      oldEndIndex: oldLength,
       newEndIndex: newFull.length,
-      startPosition: endPoint(state.text),
-      oldEndPosition: endPoint(oldFull),
-      newEndPosition: endPoint(newFull),
+      startPosition: state.end,
+      oldEndPosition: advance(state.end, state.completion),
+      newEndPosition: advance(end, completion),
     };
     state.tree.edit(edit);
     const tree = this.parser.parse(newFull, state.tree);
@@ -434,13 +439,13 @@ export class SyntaxChecker {
     state.tree.edit({
       startIndex: start,
       oldEndIndex: newFull.length,
-      newEndIndex: oldFull.length,
+      newEndIndex: oldLength,
       startPosition: edit.startPosition,
       oldEndPosition: edit.newEndPosition,
       newEndPosition: edit.oldEndPosition,
     });
     this.stats.incremental++;
-    return this.judge(text, lex, now, completion, tree, state.committed);
+    return this.judge(text, end, lex, now, completion, tree, state.committed);
   }
 
   /** Whether `code` is a whole function without a syntax error (nothing left open). */
@@ -478,6 +483,7 @@ export class SyntaxChecker {
 
   private judge(
     text: string,
+    end: Parser.Point,
     lex: LexState,
     now: LexState,
     completion: string,
@@ -486,6 +492,7 @@ export class SyntaxChecker {
   ): ViabilityResult {
     const state = (c?: SyntaxState['committed']): SyntaxState => ({
       text,
+      end,
       lex,
       completion,
       tree,

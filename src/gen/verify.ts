@@ -19,13 +19,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { detectSandbox, runSandboxed, SandboxError, type SandboxKind } from '../exec/sandbox.js';
+import type { GenExample } from './spec-types.js';
 
-/** One input/output example (the spec's `examples[]`); `input` holds argument values by parameter name. */
-export interface GenExample {
-  input: Record<string, unknown>;
-  /** The expected return value, compared as JSON ({@link jsonEqual}). */
-  output: unknown;
-}
+export type { GenExample } from './spec-types.js';
 
 /** What a candidate is checked against. */
 export interface VerifyTarget {

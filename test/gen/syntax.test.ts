@@ -3,12 +3,12 @@
  * line are fine; a bracket that closes nothing, a line ended inside a string, and an error
  * before the line being written are not.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type Parser from 'tree-sitter';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script without types
 import { fetchCorpus } from '../../scripts/fetch-corpus.mjs';
+// @ts-expect-error: a plain .mjs script without types
+import { realFunctions } from '../../scripts/real-functions.mjs';
 import { type GenLanguage, SyntaxChecker } from '../../src/gen/syntax.js';
 
 const PY = 'def f(a, b):\n';
@@ -89,46 +89,6 @@ describe('viable prefixes', () => {
   });
 });
 
-/** Top-level functions of the files under `dir`, parsed with tree-sitter, in file-name order. */
-async function realFunctions(
-  dir: string,
-  extension: string,
-  language: GenLanguage,
-  limit: number,
-): Promise<string[]> {
-  const { default: ParserCtor } = await import('tree-sitter');
-  const parser = new ParserCtor();
-  parser.setLanguage(
-    (language === 'python'
-      ? (await import('tree-sitter-python')).default
-      : language === 'javascript'
-        ? (await import('tree-sitter-javascript')).default
-        : (await import('tree-sitter-typescript')).default.typescript) as Parser.Language,
-  );
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      if (out.length >= limit) return;
-      const full = path.join(d, name);
-      if (statSync(full).isDirectory()) walk(full);
-      else if (name.endsWith(extension) && !name.endsWith('.d.ts')) {
-        const text = readFileSync(full, 'utf8');
-        const tree = parser.parse(text, undefined, { bufferSize: text.length * 2 + 1024 });
-        for (const node of tree.rootNode.children) {
-          const fn =
-            node.type === 'export_statement'
-              ? node.namedChildren.find((c) => c.type === 'function_declaration')
-              : node;
-          if (fn && ['function_definition', 'function_declaration'].includes(fn.type) && !fn.hasError)
-            out.push(fn.text);
-        }
-      }
-    }
-  };
-  walk(dir);
-  return out.slice(0, limit);
-}
-
 describe('[slow] real code', () => {
   const rxjs = () => (fetchCorpus as (name: string) => string)('rxjs');
   const corpora: [GenLanguage, string, () => string, string][] = [
@@ -144,7 +104,7 @@ describe('[slow] real code', () => {
   it.each(corpora)(
     '%s: every prefix of functions of %s is viable, fed four characters at a time',
     async (language, _name, dir, extension) => {
-      const functions = await realFunctions(dir(), extension, language, 150);
+      const functions: string[] = await realFunctions(dir(), extension, language, 150);
       expect(functions.length).toBe(150);
       const checker = await SyntaxChecker.create(language);
       const rejected: string[] = [];
